@@ -1,0 +1,13 @@
+import type { Migration } from 'kysely/migration';
+import * as m0001 from './2026_11_21_0001_create_customers_and_accounts.ts';
+import * as m0002 from './2026_11_21_0002_create_users_and_groups.ts';
+import * as m0003 from './2026_11_21_0003_create_partners_and_grants.ts';
+import * as m0004 from './2026_11_21_0004_create_credentials_audit_mail.ts';
+
+/** Every migration, statically imported so they are type-checked and no directory is scanned at run time. */
+export const migrations: Record<string, Migration> = {
+  '2026_11_21_0001_create_customers_and_accounts': m0001,
+  '2026_11_21_0002_create_users_and_groups': m0002,
+  '2026_11_21_0003_create_partners_and_grants': m0003,
+  '2026_11_21_0004_create_credentials_audit_mail': m0004,
+};

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.schema.ts';
+import type { Database } from './db/database.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { landingRoutes, type LandingLink } from './landing/landing.routes.ts';
+import { registerErrorHandling } from './shared/error-handler.ts';
+import { ErrorResponseSchema } from './shared/error.schemas.ts';
+import { PUBLIC_DIR, registerViews } from './shared/views.ts';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  db: Kysely<Database>;
+  logger: Logger;
+}
+
+/** Which listener an app instance serves (DESIGN §3): the main origin, or the mutual-TLS origin. */
+export type Listener = 'main' | 'mtls';
+
+export interface BuildOptions {
+  listener?: Listener;
+  /** TLS options for the listener; omitted in tests that only use `inject`. */
+  https?: HttpsServerOptions;
+}
+
+/**
+ * Builds one Fastify application for one listener. `server.ts` is the only file that listens; tests
+ * build apps and use `inject` or listen on port 0. Surfaces are plugins, so a deployment can later
+ * split them across processes.
+ */
+export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config } = deps;
+  const listener = options.listener ?? 'main';
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    https: options.https ?? null,
+    // Forwarded headers count only from the configured proxies (DESIGN §3).
+    trustProxy: config.trustProxy ? config.trustedProxies : false,
+    requestIdHeader: config.trustProxy ? 'x-request-id' : false,
+    genReqId: () => randomUUID(),
+    bodyLimit: 64 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+
+  app.addSchema(ErrorResponseSchema);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    // Strict by default: our pages load only their own CSS; no inline script or style (DESIGN §6).
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  await registerViews(app);
+  registerErrorHandling(app);
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/assets/', index: false, maxAge: '1h' });
+
+  await app.register(healthRoutes, { db: deps.db });
+  if (listener === 'main') {
+    await app.register(landingRoutes, { links: landingLinks(config), publicUrl: config.publicUrl });
+  }
+  return app;
+}
+
+/** Only what this deployment serves; later surfaces add their entry here (DESIGN §12 labels). */
+function landingLinks(_config: Readonly<Config>): LandingLink[] {
+  return [];
+}

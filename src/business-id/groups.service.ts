@@ -1,0 +1,125 @@
+import type { Db } from '../db/transaction.ts';
+import { inTransaction } from '../db/transaction.ts';
+import { isUniqueViolation } from '../shared/db-errors.ts';
+import { AppError } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { lockCorporateWithBusinessId } from './customers.repository.ts';
+import { validatePermissions, type GroupPermissions } from './permissions.ts';
+
+/** Seed 003 §3-1: グループは最大100個作成できます。 */
+export const MAX_GROUPS_PER_CUSTOMER = 100;
+
+export interface NewGroupInput {
+  customerId: string;
+  name: string;
+  permissions: GroupPermissions;
+}
+
+/** The group's columns for a permission set (the database's names). */
+export function groupColumns(p: GroupPermissions) {
+  return {
+    approval_authority: p.approval.authority,
+    approval_limit: p.approval.authority ? p.approval.limitYen : null,
+    self_approval_limit: p.approval.authority ? p.approval.selfLimitYen : null,
+    time_deposit_inquiry: p.timeDeposit.inquiry,
+    time_deposit_operate: p.timeDeposit.operate,
+    fx_inquiry: p.fx.inquiry,
+    fx_operate: p.fx.operate,
+    important_operations: p.other.importantOperations,
+    security_settings: p.other.securitySettings,
+    user_admin: p.other.userAdmin,
+    account_transfer_service: p.other.accountTransferService,
+    virtual_account_service: p.other.virtualAccountService,
+    audit_log_view: p.other.auditLogView,
+    smartphone_app: p.other.smartphoneApp,
+    document_issuance: p.other.documentIssuance,
+  };
+}
+
+/**
+ * Creates a group with its rights, in one transaction: the customer must have ビジネスID管理, may hold
+ * at most {@link MAX_GROUPS_PER_CUSTOMER} groups, names are unique per customer, the rights must be
+ * consistent and may only name the customer's own 円普通預金 accounts.
+ * @returns the new group's id
+ */
+export async function createGroup(db: Db, input: NewGroupInput): Promise<string> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 30) {
+    throw new AppError(400, 'invalid_parameter', {
+      message: { ja: 'グループ名は1〜30文字で入力してください。', en: 'The group name must be 1 to 30 characters.' },
+    });
+  }
+  assertConsistent(input.permissions);
+  return inTransaction(db, async (trx) => {
+    await lockCorporateWithBusinessId(trx, input.customerId);
+    const { count } = await trx
+      .selectFrom('groups')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('customer_id', '=', input.customerId)
+      .executeTakeFirstOrThrow();
+    if (Number(count) >= MAX_GROUPS_PER_CUSTOMER) throw new AppError(409, 'group_limit_reached');
+    await assertOwnOrdinaryAccounts(trx, input.customerId, input.permissions);
+
+    let groupId: string;
+    try {
+      const row = await trx
+        .insertInto('groups')
+        .values({ customer_id: input.customerId, name, ...groupColumns(input.permissions) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      groupId = row.id;
+    } catch (err) {
+      if (isUniqueViolation(err, 'groups__name_unique')) throw new AppError(409, 'group_name_taken');
+      throw err;
+    }
+    await insertAccountRights(trx, groupId, input.customerId, input.permissions);
+    return groupId;
+  });
+}
+
+export function assertConsistent(p: GroupPermissions): void {
+  const violations = validatePermissions(p);
+  if (violations.length > 0) {
+    throw new AppError(400, 'invalid_permissions', {
+      message: {
+        ja: violations.map((v) => v.message.ja).join(' '),
+        en: violations.map((v) => v.message.en).join(' '),
+      },
+      detail: violations.map((v) => v.field),
+    });
+  }
+}
+
+/** Per-account rights may only name this customer's 円普通預金 accounts. */
+async function assertOwnOrdinaryAccounts(trx: Db, customerId: string, p: GroupPermissions): Promise<void> {
+  const ids = p.accounts.map((a) => a.accountId);
+  if (ids.length === 0) return;
+  if (!ids.every(isUuid)) throw new AppError(400, 'invalid_permissions', { detail: 'account id is not a uuid' });
+  const own = await trx
+    .selectFrom('accounts')
+    .select('id')
+    .where('customer_id', '=', customerId)
+    .where('account_type_code', '=', '01')
+    .where('id', 'in', ids)
+    .execute();
+  if (own.length !== new Set(ids).size) {
+    throw new AppError(400, 'invalid_permissions', {
+      message: { ja: '指定された口座は設定できません。', en: 'Rights can only be set on the customer’s own ordinary (円普通) accounts.' },
+    });
+  }
+}
+
+export async function insertAccountRights(trx: Db, groupId: string, customerId: string, p: GroupPermissions): Promise<void> {
+  const rows = p.accounts
+    .filter((a) => a.inquiry)
+    .map((a) => ({
+      group_id: groupId,
+      customer_id: customerId,
+      account_id: a.accountId,
+      inquiry: true,
+      operate: a.operate,
+      transfer: a.transfer,
+      bulk_transfer: a.bulkTransfer,
+    }));
+  if (rows.length > 0) await trx.insertInto('group_account_rights').values(rows).execute();
+}

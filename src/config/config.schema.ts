@@ -1,0 +1,73 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The environment renkei reads (DESIGN §10). Every value arrives as a string; TypeBox's
+ * `Value.Convert` turns numbers and booleans into their types before validation, so the
+ * schema states the real types and `loadConfig` reports every violation at once.
+ */
+const Bool = Type.Boolean();
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const HttpsUrl = Type.String({ pattern: '^https://[^\\s/?#]+(/[^\\s?#]*)?$' });
+
+export const EnvSchema = Type.Object({
+  PUBLIC_URL: Type.Optional(HttpsUrl),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PORT: Type.Optional(Port),
+  MTLS_PORT: Type.Optional(Port),
+  MTLS_PUBLIC_URL: Type.Optional(HttpsUrl),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  MIGRATE_ON_START: Type.Boolean({ default: true }),
+  SEED_DEMO_DATA: Type.Optional(Bool),
+  TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  TRUSTED_PROXIES: Type.Optional(Type.String({ minLength: 1 })),
+  CLIENT_CERT_HEADER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]+$' })),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'renkei <no-reply@renkei.localhost>' }),
+  DEV_MAILBOX: Type.Optional(Bool),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  INITIAL_ACCESS_TOKEN: Type.Optional(Type.String({ minLength: 32, pattern: '^[A-Za-z0-9_\\-.~]+$' })),
+  COOKIE_KEYS: Type.Optional(Type.String({ minLength: 32 })),
+  KEY_ENCRYPTION_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}=?$' })),
+  PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 6, maximum: 64, default: 8 }),
+  PASSWORD_MAX_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 32 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+/** What the rest of the application receives: parsed, defaulted, frozen. Only server.ts reads process.env. */
+export interface Config {
+  publicUrl: string;
+  mtlsPublicUrl: string;
+  host: string;
+  port: number;
+  mtlsPort: number;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  migrateOnStart: boolean;
+  seedDemoData: boolean;
+  tls: { certFile: string; keyFile: string } | undefined;
+  trustProxy: boolean;
+  /** Addresses a TLS-terminating proxy connects from; the only sources whose forwarded headers count. */
+  trustedProxies: string[];
+  clientCertHeader: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  devMailbox: boolean;
+  logLevel: string;
+  initialAccessToken: string | undefined;
+  /** Newest first (Keygrip order). Undefined: server.ts generates and keeps them in DATA_DIR. */
+  cookieKeys: string[] | undefined;
+  /** 32 bytes. Undefined: server.ts generates and keeps it in DATA_DIR. */
+  keyEncryptionKey: Buffer | undefined;
+  password: { minLength: number; maxLength: number };
+  shutdownGraceMs: number;
+}

@@ -1,0 +1,295 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The one typed view of the schema in `migrations/`. Numeric money columns come back as strings
+ * (exact decimals), dates as `YYYY-MM-DD` strings (see create-db.ts type parsers), times as Date.
+ */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Money = ColumnType<string, string | number, string | number>;
+type DateOnly = ColumnType<string, string, string>;
+type BigIntStr = ColumnType<string, string | number | bigint, string | number | bigint>;
+
+export type CustomerKind = 'individual' | 'corporate';
+export type ServiceStatus = 'none' | 'active';
+export type LoginMethod = 'password' | 'certificate';
+export type AccountTypeCode = '01' | '11' | '51';
+export type UserRole = 'master' | 'member';
+export type UserStatus = 'active' | 'locked' | 'reset_pending' | 'setup_required';
+
+export interface CustomersTable {
+  id: Generated<string>;
+  kind: CustomerKind;
+  name: string;
+  name_kana: string;
+  business_id_status: ColumnType<ServiceStatus, ServiceStatus | undefined, ServiceStatus>;
+  certificate_service_status: ColumnType<ServiceStatus, ServiceStatus | undefined, ServiceStatus>;
+  login_method: ColumnType<LoginMethod, LoginMethod | undefined, LoginMethod>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AccountsTable {
+  id: Generated<string>;
+  customer_id: string;
+  branch_code: string;
+  branch_name: string;
+  account_type_code: AccountTypeCode;
+  account_number: string;
+  public_id: ColumnType<string, never, never>;
+  is_primary: ColumnType<boolean, boolean | undefined, boolean>;
+  account_name: string;
+  account_name_kana: string;
+  currency: string;
+  balance: ColumnType<string, string | number | undefined, string | number>;
+  withdrawable_amount: ColumnType<string, string | number | undefined, string | number>;
+  transfer_limit_amount: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  opened_on: DateOnly;
+  inquiry_pin_hash: string | null;
+  pin_failed_count: ColumnType<number, number | undefined, number>;
+  pin_locked_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface TransactionsTable {
+  id: Generated<string>;
+  account_id: string;
+  item_key: BigIntStr;
+  transaction_date: DateOnly;
+  value_date: DateOnly;
+  transaction_type: 1 | 2;
+  amount: Money;
+  balance_after: Money;
+  remarks: ColumnType<string, string | undefined, never>;
+  created_at: CreatedAt;
+}
+
+export interface GroupsTable {
+  id: Generated<string>;
+  customer_id: string;
+  name: string;
+  approval_authority: ColumnType<boolean, boolean | undefined, boolean>;
+  approval_limit: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  self_approval_limit: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  time_deposit_inquiry: ColumnType<boolean, boolean | undefined, boolean>;
+  time_deposit_operate: ColumnType<boolean, boolean | undefined, boolean>;
+  fx_inquiry: ColumnType<boolean, boolean | undefined, boolean>;
+  fx_operate: ColumnType<boolean, boolean | undefined, boolean>;
+  important_operations: ColumnType<boolean, boolean | undefined, boolean>;
+  security_settings: ColumnType<boolean, boolean | undefined, boolean>;
+  user_admin: ColumnType<boolean, boolean | undefined, boolean>;
+  account_transfer_service: ColumnType<boolean, boolean | undefined, boolean>;
+  virtual_account_service: ColumnType<boolean, boolean | undefined, boolean>;
+  audit_log_view: ColumnType<boolean, boolean | undefined, boolean>;
+  smartphone_app: ColumnType<boolean, boolean | undefined, boolean>;
+  document_issuance: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface GroupAccountRightsTable {
+  group_id: string;
+  customer_id: string;
+  account_id: string;
+  account_type_code: ColumnType<'01', '01' | undefined, never>;
+  inquiry: ColumnType<boolean, boolean | undefined, boolean>;
+  operate: ColumnType<boolean, boolean | undefined, boolean>;
+  transfer: ColumnType<boolean, boolean | undefined, boolean>;
+  bulk_transfer: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  customer_id: string;
+  login_id: string;
+  name: string;
+  email: string;
+  role: UserRole;
+  group_id: string | null;
+  login_password_hash: string;
+  transaction_password_hash: string | null;
+  status: ColumnType<UserStatus, UserStatus | undefined, UserStatus>;
+  login_failed_count: ColumnType<number, number | undefined, number>;
+  locked_at: Timestamp | null;
+  transaction_password_failed_count: ColumnType<number, number | undefined, number>;
+  transaction_password_locked_at: Timestamp | null;
+  password_changed_at: Timestamp | null;
+  last_login_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface PinRegistrationsTable {
+  user_id: string;
+  account_id: string;
+  customer_id: string;
+  registered_at: CreatedAt;
+}
+
+export interface PartnersTable {
+  id: Generated<string>;
+  legal_name: string;
+  service_name: string;
+  registration_number: string | null;
+  website_url: string | null;
+  status: ColumnType<'active' | 'suspended', 'active' | 'suspended' | undefined, 'active' | 'suspended'>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OauthClientsTable {
+  client_id: string;
+  partner_id: string;
+  metadata: ColumnType<Record<string, unknown>, string, string>;
+  allowed_scopes: string[];
+  show_business_selection: ColumnType<boolean, boolean | undefined, boolean>;
+  consent_period_days: ColumnType<number, number | undefined, number>;
+  registration_access_token_hash: string | null;
+  status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface InitialAccessTokensTable {
+  id: Generated<string>;
+  partner_id: string;
+  token_hash: string;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export type RevokedBy = 'user' | 'client' | 'administrator' | 'operator' | 'system';
+
+export interface GrantsTable {
+  id: Generated<string>;
+  user_id: string;
+  client_id: string;
+  oidc_grant_id: string | null;
+  scopes: string[];
+  granted_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_by: RevokedBy | null;
+  revoke_reason: string | null;
+  created_at: CreatedAt;
+}
+
+export interface GrantAccountsTable {
+  grant_id: string;
+  account_id: string;
+}
+
+export interface CertificatesTable {
+  id: Generated<string>;
+  user_id: string;
+  serial_number: string;
+  fingerprint_sha256: string | null;
+  subject: string | null;
+  not_before: Timestamp | null;
+  not_after: Timestamp | null;
+  status: ColumnType<'ordered' | 'issued' | 'revoked' | 'expired', 'ordered' | 'issued' | 'revoked' | 'expired' | undefined>;
+  retrieval_password_hash: string | null;
+  retrieval_expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  revoke_reason: string | null;
+  created_at: CreatedAt;
+}
+
+export interface EmailTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  purpose: string;
+  subject_hash: string;
+  code_hash: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface PasswordResetsTable {
+  id: Generated<string>;
+  user_id: string;
+  kind: 'login' | 'transaction';
+  token_hash: string;
+  code_hash: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface AuditEventsTable {
+  id: ColumnType<string, never, never>;
+  occurred_at: CreatedAt;
+  customer_id: string | null;
+  actor_user_id: string | null;
+  actor_login_id: string | null;
+  subject_user_id: string | null;
+  type: string;
+  outcome: ColumnType<'success' | 'failure', 'success' | 'failure' | undefined, never>;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+}
+
+export interface MailOutboxTable {
+  id: Generated<string>;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  status: ColumnType<'stored' | 'sent' | 'failed', 'stored' | 'sent' | 'failed' | undefined>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  sent_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface OidcPayloadsTable {
+  model: string;
+  id: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: Timestamp | null;
+  consumed_at: Timestamp | null;
+}
+
+export interface Database {
+  customers: CustomersTable;
+  accounts: AccountsTable;
+  transactions: TransactionsTable;
+  groups: GroupsTable;
+  group_account_rights: GroupAccountRightsTable;
+  users: UsersTable;
+  pin_registrations: PinRegistrationsTable;
+  partners: PartnersTable;
+  oauth_clients: OauthClientsTable;
+  initial_access_tokens: InitialAccessTokensTable;
+  grants: GrantsTable;
+  grant_accounts: GrantAccountsTable;
+  certificates: CertificatesTable;
+  email_tokens: EmailTokensTable;
+  password_resets: PasswordResetsTable;
+  audit_events: AuditEventsTable;
+  mail_outbox: MailOutboxTable;
+  oidc_payloads: OidcPayloadsTable;
+}
+
+export type Customer = Selectable<CustomersTable>;
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type Transaction = Selectable<TransactionsTable>;
+export type Group = Selectable<GroupsTable>;
+export type NewGroup = Insertable<GroupsTable>;
+export type GroupUpdate = Updateable<GroupsTable>;
+export type GroupAccountRight = Selectable<GroupAccountRightsTable>;
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type Partner = Selectable<PartnersTable>;
+export type Grant = Selectable<GrantsTable>;

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/load-config.ts';
+import { openConfiguredDb } from './db/create-db.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { seedDemoData } from './db/seed/seed.ts';
+import { startupBanner } from './startup-banner.ts';
+import { createLogger } from './shared/logger.ts';
+import { resolveLocalSecrets } from './shared/local-secrets.ts';
+import { loadServerTls } from './tls/server-certificate.ts';
+
+/**
+ * Entry point (the only reader of process.env and the only file that listens): configuration,
+ * database, migrations, demo data, TLS, the two HTTPS listeners, and a graceful close.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`renkei: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const secrets = await resolveLocalSecrets(config);
+  if (secrets.generated) {
+    logger.warn({ file: path.join(config.dataDir, 'secrets.json') },
+      'COOKIE_KEYS / KEY_ENCRYPTION_KEY not configured: using generated values kept in the data directory');
+  }
+
+  const database = await openConfiguredDb(config);
+  logger.info({ database: database.kind }, 'database opened');
+  if (config.migrateOnStart) {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  }
+  if (config.seedDemoData) {
+    const summary = await seedDemoData(database.db);
+    logger.info({ summary }, 'demo data checked');
+  }
+
+  const hostnames = [new URL(config.publicUrl).hostname, new URL(config.mtlsPublicUrl).hostname]
+    .map((h) => h.replace(/^\[|\]$/g, ''));
+  const tls = await loadServerTls({ ...config.tls ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : {}, dataDir: config.dataDir, hostnames });
+  const deps = { config, db: database.db, logger };
+  const tlsBase = { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const };
+  const main = await buildApp(deps, { listener: 'main', https: tlsBase });
+  // The mutual-TLS origin asks every client for a certificate but lets the application decide what
+  // a missing or untrusted one means (certificate login, RFC 8705 binding).
+  const mtls = await buildApp(deps, { listener: 'mtls', https: { ...tlsBase, requestCert: true, rejectUnauthorized: false } });
+
+  const apps: FastifyInstance[] = [main, mtls];
+  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'closing after an unexpected error');
+    else logger.info({ signal }, 'shutting down');
+    await Promise.allSettled(apps.map((a) => a.close()));
+    await database.close();
+  });
+
+  await main.listen({ host: config.host, port: config.port });
+  await mtls.listen({ host: config.host, port: config.mtlsPort });
+  const readyMs = Math.round(performance.now());
+  logger.info({ readyMs, main: main.addresses(), mtls: mtls.addresses(), tls: tls.source }, 'renkei ready');
+  process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demo: config.seedDemoData }));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`renkei: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import type { Config } from './config/config.schema.ts';
+import type { DatabaseKind } from './db/create-db.ts';
+import { formatDemoCredentials } from './db/seed/demo-data.ts';
+
+/** What `npm start` prints once both listeners are up: where to go and how to log in (DESIGN §9). */
+export function startupBanner(opts: {
+  config: Readonly<Config>;
+  database: DatabaseKind;
+  tlsSource: string;
+  readyMs: number;
+  demo: boolean;
+}): string {
+  const { config } = opts;
+  const lines = [
+    '',
+    `renkei is ready (${opts.readyMs} ms after start)`,
+    '',
+    `  Bank site           ${config.publicUrl}/`,
+    `  Mutual-TLS origin   ${config.mtlsPublicUrl}/`,
+    `  Readiness           ${config.publicUrl}/readyz`,
+    `  Database            ${opts.database === 'pglite' ? `embedded PGlite in ${config.dataDir}/pglite` : 'PostgreSQL (DATABASE_URL)'}`,
+    `  TLS certificate     ${opts.tlsSource === 'configured' ? 'configured files' : `self-signed, ${config.dataDir}/tls/server.crt (the browser will warn once)`}`,
+  ];
+  if (opts.demo) {
+    lines.push('', ...formatDemoCredentials());
+  }
+  lines.push('', 'Stop with Ctrl+C.', '');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,46 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type BuildOptions } from '../../src/app.ts';
+import type { Config } from '../../src/config/config.schema.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import type { DatabaseHandle } from '../../src/db/create-db.ts';
+import { createLogger } from '../../src/shared/logger.ts';
+import { createTestDatabase } from './database.ts';
+
+interface TestLike {
+  teardown(fn: () => unknown): void;
+}
+
+/** Configuration for tests: defaults plus overrides, through the real loader. */
+export function testConfig(env: Record<string, string> = {}): Readonly<Config> {
+  return loadConfig({ DATA_DIR: '/nonexistent-test-data', LOG_LEVEL: 'silent', ...env });
+}
+
+/** Collects log lines so tests can check what was (not) logged. */
+export function memoryLogSink(): { stream: Writable; lines: () => string[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean) };
+}
+
+/**
+ * An application on its own database, closed at teardown. Not yet `ready`, so a test may add
+ * routes before the first `inject`.
+ */
+export async function buildTestApp(
+  t: TestLike,
+  opts: { env?: Record<string, string>; database?: DatabaseHandle; build?: BuildOptions; logLevel?: string } = {},
+): Promise<{ app: FastifyInstance; database: DatabaseHandle; config: Readonly<Config>; logs: () => string[] }> {
+  const database = opts.database ?? (await createTestDatabase(t));
+  const config = testConfig(opts.env);
+  const sink = memoryLogSink();
+  const logger = createLogger(opts.logLevel ?? 'info', sink.stream);
+  const app = await buildApp({ config, db: database.db, logger }, opts.build);
+  t.teardown(() => app.close());
+  return { app, database, config, logs: sink.lines };
+}
