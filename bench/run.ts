@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createDb } from '../src/db/create-db.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { generateSelfSigned } from '../src/tls/server-certificate.ts';
+import { runLoad, type LoadResult } from './lib/load.ts';
+import { cpuSeconds, cpuSecondsOf, HAS_TASKSET, startServer } from './lib/server-process.ts';
+
+/**
+ * `npm run bench -- <name>`: load benchmarks on loopback, each variant beside a baseline measured in
+ * the same run, reported as ratios. Servers run pinned to core 0, this load generator to core 1.
+ * Knobs: BENCH_SECONDS (per sample, default 10), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS
+ * (default 32), BENCH_DATABASE_URL (an admin URL on the PostgreSQL server; default the local one).
+ */
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Variant {
+  name: string;
+  cmd: string[];
+  env: Record<string, string>;
+}
+
+interface Benchmark {
+  describe: string;
+  path: string;
+  baseline: Variant;
+  subject: Variant;
+}
+
+async function benchmarks(ctx: { dbUrl: string; certFile: string; keyFile: string; dataDir: string }): Promise<Record<string, Benchmark>> {
+  const tls = { TLS_CERT_FILE: ctx.certFile, TLS_KEY_FILE: ctx.keyFile, DATABASE_URL: ctx.dbUrl, DATABASE_POOL_SIZE: '10' };
+  return {
+    readyz: {
+      describe: 'GET /readyz (one database round trip) over HTTPS',
+      path: '/readyz',
+      baseline: { name: 'bare Fastify + pg', cmd: [process.execPath, path.join(HERE, 'servers/bare-readyz.ts')], env: { ...tls, PORT: '19443' } },
+      subject: {
+        name: 'renkei (src/server.ts)',
+        cmd: [process.execPath, path.join(ROOT, 'src/server.ts')],
+        env: { ...tls, PORT: '19443', MTLS_PORT: '19444', DATA_DIR: ctx.dataDir, SEED_DEMO_DATA: 'false', MIGRATE_ON_START: 'false', LOG_LEVEL: 'info' },
+      },
+    },
+  };
+}
+
+interface Sample extends LoadResult {
+  serverCpuUsPerReq: number;
+  pgCpuUsPerReq: number;
+}
+
+async function measure(v: Variant, url: string): Promise<Sample> {
+  const server = await startServer(v.cmd, v.env, url);
+  try {
+    await runLoad({ url, connections: CONNECTIONS, seconds: 2 }); // warm-up: JIT, pool, TLS sessions
+    const cpu0 = cpuSeconds(server.pid);
+    const pg0 = cpuSecondsOf(/postgres/);
+    const r = await runLoad({ url, connections: CONNECTIONS, seconds: SECONDS });
+    const perReq = (s: number) => (r.requests ? (s * 1e6) / r.requests : NaN);
+    return { ...r, serverCpuUsPerReq: perReq(cpuSeconds(server.pid) - cpu0), pgCpuUsPerReq: perReq(cpuSecondsOf(/postgres/) - pg0) };
+  } finally {
+    await server.stop();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function summarize(samples: Sample[]) {
+  return {
+    rps: median(samples.map((s) => s.rps)),
+    p50: median(samples.map((s) => s.p50)),
+    p99: median(samples.map((s) => s.p99)),
+    serverCpuUsPerReq: median(samples.map((s) => s.serverCpuUsPerReq)),
+    pgCpuUsPerReq: median(samples.map((s) => s.pgCpuUsPerReq)),
+    errors: samples.reduce((a, s) => a + s.errors + s.non2xx, 0),
+  };
+}
+
+async function main(): Promise<void> {
+  if (HAS_TASKSET && !process.env.BENCH_PINNED) {
+    // Re-run pinned to core 1 so the load generator never competes with the server on core 0.
+    const r = spawnSync('taskset', ['-c', '1', process.execPath, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, BENCH_PINNED: '1' } });
+    process.exit(r.status ?? 1);
+  }
+  const requested = process.argv.slice(2);
+  const dbName = 'renkei_bench';
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${dbName} with (force)`);
+  await admin.query(`create database ${dbName}`);
+  await admin.end();
+  const dbUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
+  const handle = await createDb({ databaseUrl: dbUrl, poolSize: 2 });
+  await migrateToLatest(handle.db);
+  await handle.close();
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'renkei-bench-'));
+  const tls = await generateSelfSigned(['localhost']);
+  const certFile = path.join(dir, 'server.crt');
+  const keyFile = path.join(dir, 'server.key');
+  await writeFile(certFile, tls.cert);
+  await writeFile(keyFile, tls.key, { mode: 0o600 });
+  const all = await benchmarks({ dbUrl, certFile, keyFile, dataDir: dir });
+  const names = requested.length ? requested : Object.keys(all);
+  const unknown = names.filter((n) => !all[n]);
+  if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(all).join(', ')}`);
+
+  const report: Record<string, unknown> = {};
+  process.stdout.write(`bench: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, server on core 0${HAS_TASKSET ? '' : ' (taskset missing: unpinned)'}, load on core 1\n`);
+  for (const name of names) {
+    const b = all[name]!;
+    const url = `https://127.0.0.1:19443${b.path}`;
+    const base: Sample[] = [];
+    const subj: Sample[] = [];
+    // Alternate, so drift on a shared machine hits both alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      base.push(await measure(b.baseline, url));
+      subj.push(await measure(b.subject, url));
+    }
+    const B = summarize(base);
+    const S = summarize(subj);
+    const row = (label: string, x: ReturnType<typeof summarize>) =>
+      `  ${label.padEnd(26)} ${x.rps.toFixed(0).padStart(7)} req/s   p50 ${x.p50.toFixed(2).padStart(6)} ms   p99 ${x.p99.toFixed(2).padStart(6)} ms   server ${x.serverCpuUsPerReq.toFixed(0).padStart(4)} µs/req   postgres ${x.pgCpuUsPerReq.toFixed(0).padStart(4)} µs/req   errors ${x.errors}`;
+    process.stdout.write(`\n${name}: ${b.describe}\n${row(b.baseline.name, B)}\n${row(b.subject.name, S)}\n`);
+    process.stdout.write(`  ratio: throughput ${(S.rps / B.rps).toFixed(2)} × baseline, p99 ${(S.p99 / B.p99).toFixed(2)} × baseline\n`);
+    report[name] = { baseline: { name: b.baseline.name, ...B, samples: base }, subject: { name: b.subject.name, ...S, samples: subj }, throughputRatio: S.rps / B.rps, p99Ratio: S.p99 / B.p99 };
+  }
+  const out = path.join(HERE, 'results');
+  await mkdir(out, { recursive: true });
+  const file = path.join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, report }, null, 2)}\n`);
+  process.stdout.write(`\nresults: ${path.relative(ROOT, file)}\n`);
+  await rm(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
