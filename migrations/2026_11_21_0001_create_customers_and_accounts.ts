@@ -122,20 +122,22 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create trigger transactions__append_only_check before insert on transactions
       for each row execute function transactions__check_append()`.execute(db);
+  // Shared by every append-only table; the trigger names the constraint reported (TG_ARGV[0]).
   await sql`
-    create function transactions__forbid_change() returns trigger language plpgsql as $$
+    create function forbid_change() returns trigger language plpgsql as $$
     begin
-      raise exception 'statement lines are immutable' using errcode = '23514', constraint = 'transactions__immutable';
+      raise exception '% rows cannot be changed or deleted', tg_table_name
+        using errcode = '23514', constraint = tg_argv[0];
     end
     $$`.execute(db);
   await sql`
     create trigger transactions__immutable before update or delete on transactions
-      for each row execute function transactions__forbid_change()`.execute(db);
+      for each row execute function forbid_change('transactions__immutable')`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop table transactions`.execute(db);
-  await sql`drop function transactions__forbid_change`.execute(db);
+  await sql`drop function forbid_change`.execute(db);
   await sql`drop function transactions__check_append`.execute(db);
   await sql`drop table accounts`.execute(db);
   await sql`drop table customers`.execute(db);

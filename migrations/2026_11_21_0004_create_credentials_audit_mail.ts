@@ -78,14 +78,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index audit_events__customer_time on audit_events (customer_id, occurred_at)`.execute(db);
   await sql`create index audit_events__actor_time on audit_events (actor_user_id, occurred_at)`.execute(db);
   await sql`
-    create function audit_events__forbid_change() returns trigger language plpgsql as $$
-    begin
-      raise exception 'audit events are append-only' using errcode = '23514', constraint = 'audit_events__append_only';
-    end
-    $$`.execute(db);
-  await sql`
     create trigger audit_events__append_only before update or delete on audit_events
-      for each row execute function audit_events__forbid_change()`.execute(db);
+      for each row execute function forbid_change('audit_events__append_only')`.execute(db);
 
   await sql`
     create table mail_outbox (
@@ -124,7 +118,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop table oidc_payloads`.execute(db);
   await sql`drop table mail_outbox`.execute(db);
   await sql`drop table audit_events`.execute(db);
-  await sql`drop function audit_events__forbid_change`.execute(db);
   await sql`drop table password_resets`.execute(db);
   await sql`drop table email_tokens`.execute(db);
   await sql`drop table certificates`.execute(db);

@@ -78,6 +78,12 @@ async function ensureTemplate(): Promise<string> {
       }
       // Renaming last means a half-built template is never cloned.
       await c.query(`alter database ${building} rename to ${name}`);
+      // Templates of older schemas are dead weight on the server.
+      const old = await c.query<{ datname: string }>(
+        "select datname from pg_database where datname like 'renkei\\_tpl\\_%' and datname <> $1 and datname not like '%\\_building'",
+        [name],
+      );
+      for (const { datname } of old.rows) await c.query(`drop database if exists ${datname} with (force)`);
     } finally {
       await c.query('select pg_advisory_unlock(724231)');
     }
