@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -18,6 +20,15 @@ export interface AppDeps {
   config: Readonly<Config>;
   db: Kysely<Database>;
   logger: Logger;
+  /** Resolved at start-up: configured, or generated and kept in DATA_DIR (see local-secrets.ts). */
+  secrets: AppSecrets;
+}
+
+export interface AppSecrets {
+  /** Newest first; the first signs, all verify (rotation). */
+  cookieKeys: string[];
+  /** 32 bytes: encrypts signing keys and the CA key at rest. */
+  keyEncryptionKey: Buffer;
 }
 
 /** Which listener an app instance serves (DESIGN §3): the main origin, or the mutual-TLS origin. */
@@ -59,6 +70,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   });
 
   registerSecurityHeaders(app);
+  await app.register(cookie, { secret: deps.secrets.cookieKeys });
+  await app.register(formbody);
   await registerViews(app);
   registerErrorHandling(app);
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/assets/', index: false, maxAge: '1h' });

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const hostnames = [new URL(config.publicUrl).hostname, new URL(config.mtlsPublicUrl).hostname]
     .map((h) => h.replace(/^\[|\]$/g, ''));
   const tls = await loadServerTls({ ...config.tls ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : {}, dataDir: config.dataDir, hostnames });
-  const deps = { config, db: database.db, logger };
+  const deps = { config, db: database.db, logger, secrets: { cookieKeys: secrets.cookieKeys, keyEncryptionKey: secrets.keyEncryptionKey } };
   const tlsBase = { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const };
   const main = await buildApp(deps, { listener: 'main', https: tlsBase });
   // The mutual-TLS origin asks every client for a certificate but lets the application decide what

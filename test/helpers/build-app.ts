@@ -7,6 +7,12 @@ import type { DatabaseHandle } from '../../src/db/create-db.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { createTestDatabase } from './database.ts';
 
+/** Fixed secrets for tests: never used outside them. */
+export const TEST_SECRETS = {
+  cookieKeys: ['test-cookie-key-0123456789abcdefghijklmnop'],
+  keyEncryptionKey: Buffer.alloc(32, 42),
+};
+
 interface TestLike {
   teardown(fn: () => unknown): void;
 }
@@ -40,7 +46,7 @@ export async function buildTestApp(
   const config = testConfig(opts.env);
   const sink = memoryLogSink();
   const logger = createLogger(opts.logLevel ?? 'info', sink.stream);
-  const app = await buildApp({ config, db: database.db, logger }, opts.build);
+  const app = await buildApp({ config, db: database.db, logger, secrets: TEST_SECRETS }, opts.build);
   t.teardown(() => app.close());
   return { app, database, config, logs: sink.lines };
 }
