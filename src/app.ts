@@ -6,11 +6,19 @@ import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.schema.ts';
 import type { Database } from './db/database.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { certificateLoginRoutes, interactionsRoutes } from './interactions/interactions.routes.ts';
+import { createAuthorizationServer } from './oidc/authorization-server.ts';
+import { mountProvider } from './oidc/oidc.plugin.ts';
 import { landingRoutes, type LandingLink } from './landing/landing.routes.ts';
+import { deriveCodeKey } from './business-id/confirmations.service.ts';
+import { internetBankingPlugin } from './internet-banking/ib.plugin.ts';
+import { createMailer } from './mail/mailer.ts';
+import { mailboxRoutes } from './mail/mailbox.routes.ts';
 import { registerErrorHandling } from './shared/error-handler.ts';
 import { registerSecurityHeaders } from './shared/security-headers.ts';
 import { ErrorResponseSchema } from './shared/error.schemas.ts';
@@ -22,6 +30,8 @@ export interface AppDeps {
   logger: Logger;
   /** Resolved at start-up: configured, or generated and kept in DATA_DIR (see local-secrets.ts). */
   secrets: AppSecrets;
+  /** The authorization server, built once and shared by both listeners; built here when absent. */
+  provider?: Provider;
 }
 
 export interface AppSecrets {
@@ -77,6 +87,25 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/assets/', index: false, maxAge: '1h' });
 
   await app.register(healthRoutes, { db: deps.db });
+
+  // API連携認証 (DESIGN §6–§7): the provider on both origins (mtls_endpoint_aliases on the second),
+  // the journey's screens on the main one, certificate login on the mutual-TLS one.
+  const provider = deps.provider ?? (await createAuthorizationServer(deps));
+  await mountProvider(app, provider);
+  if (listener === 'main') {
+    await app.register(interactionsRoutes, { provider, db: deps.db, config, cookieKeys: deps.secrets.cookieKeys });
+  } else {
+    await app.register(certificateLoginRoutes, { config });
+  }
+
+  // ---- Internet banking and ビジネスID管理 (issue 5): /ib/*, /dev/mailbox ----
+  if (listener === 'main') {
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, db: deps.db, logger: deps.logger });
+    app.addHook('onClose', async () => mailer.close());
+    await app.register(internetBankingPlugin, { db: deps.db, config, mailer, codeKey: deriveCodeKey(deps.secrets.keyEncryptionKey) });
+    if (config.devMailbox) await app.register(mailboxRoutes, { db: deps.db });
+  }
+  // ---- end of issue 5 block ----
   if (listener === 'main') {
     await app.register(landingRoutes, { links: landingLinks(config), publicUrl: config.publicUrl });
   }
@@ -84,6 +113,10 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
 }
 
 /** Only what this deployment serves; later surfaces add their entry here (DESIGN §12 labels). */
-function landingLinks(_config: Readonly<Config>): LandingLink[] {
-  return [];
+function landingLinks(config: Readonly<Config>): LandingLink[] {
+  return [
+    // issue 5: internet banking and the development mailbox
+    { href: '/ib/login', label: { ja: 'インターネットバンキング ログイン', en: 'Internet banking login' }, description: { ja: 'ビジネスID管理・お客さま情報（申込・設定）・ログイン・操作履歴', en: 'Business ID management, settings, login and operation history' } },
+    ...(config.devMailbox ? [{ href: '/dev/mailbox', label: { ja: '開発用メールボックス', en: 'Development mailbox' }, description: { ja: '送信せずに保存したメール', en: 'Mail stored instead of sent' } }] : []),
+  ];
 }

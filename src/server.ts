@@ -2,6 +2,7 @@ import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
+import { createAuthorizationServer } from './oidc/authorization-server.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { openConfiguredDb } from './db/create-db.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -47,7 +48,8 @@ async function main(): Promise<void> {
   const hostnames = [new URL(config.publicUrl).hostname, new URL(config.mtlsPublicUrl).hostname]
     .map((h) => h.replace(/^\[|\]$/g, ''));
   const tls = await loadServerTls({ ...config.tls ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : {}, dataDir: config.dataDir, hostnames });
-  const deps = { config, db: database.db, logger, secrets: { cookieKeys: secrets.cookieKeys, keyEncryptionKey: secrets.keyEncryptionKey } };
+  const base = { config, db: database.db, logger, secrets: { cookieKeys: secrets.cookieKeys, keyEncryptionKey: secrets.keyEncryptionKey } };
+  const deps = { ...base, provider: await createAuthorizationServer(base) };
   const tlsBase = { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const };
   const main = await buildApp(deps, { listener: 'main', https: tlsBase });
   // The mutual-TLS origin asks every client for a certificate but lets the application decide what

@@ -123,3 +123,66 @@ export async function insertAccountRights(trx: Db, groupId: string, customerId: 
     }));
   if (rows.length > 0) await trx.insertInto('group_account_rights').values(rows).execute();
 }
+
+export interface GroupUpdateInput extends NewGroupInput {
+  groupId: string;
+}
+
+/**
+ * Replaces a group's name and rights (seed 003 §3-2) in one transaction, under the customer's row lock.
+ * Takes effect on the next request or API call of its members: nothing caches rights.
+ */
+export async function updateGroup(db: Db, input: GroupUpdateInput): Promise<void> {
+  if (!isUuid(input.groupId)) throw new AppError(404, 'not_found');
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 30) {
+    throw new AppError(400, 'invalid_parameter', {
+      message: { ja: 'グループ名は1〜30文字で入力してください。', en: 'The group name must be 1 to 30 characters.' },
+    });
+  }
+  assertConsistent(input.permissions);
+  await inTransaction(db, async (trx) => {
+    await lockCorporateWithBusinessId(trx, input.customerId);
+    await assertOwnOrdinaryAccounts(trx, input.customerId, input.permissions);
+    try {
+      const updated = await trx
+        .updateTable('groups')
+        .set({ name, ...groupColumns(input.permissions), updated_at: new Date() })
+        .where('id', '=', input.groupId)
+        .where('customer_id', '=', input.customerId)
+        .returning('id')
+        .executeTakeFirst();
+      if (!updated) throw new AppError(404, 'not_found');
+    } catch (err) {
+      if (isUniqueViolation(err, 'groups__name_unique')) throw new AppError(409, 'group_name_taken');
+      throw err;
+    }
+    await trx.deleteFrom('group_account_rights').where('group_id', '=', input.groupId).execute();
+    await insertAccountRights(trx, input.groupId, input.customerId, input.permissions);
+  });
+}
+
+/** A group's rights as the permission model reads them (for the edit screen and the self-protection rules). */
+export async function readGroup(db: Db, customerId: string, groupId: string): Promise<{ id: string; name: string; permissions: GroupPermissions } | undefined> {
+  if (!isUuid(groupId)) return undefined;
+  const g = await db.selectFrom('groups').selectAll().where('id', '=', groupId).where('customer_id', '=', customerId).executeTakeFirst();
+  if (!g) return undefined;
+  const rights = await db.selectFrom('group_account_rights').selectAll().where('group_id', '=', groupId).execute();
+  return {
+    id: g.id,
+    name: g.name,
+    permissions: {
+      accounts: rights.map((r) => ({ accountId: r.account_id, inquiry: r.inquiry, operate: r.operate, transfer: r.transfer, bulkTransfer: r.bulk_transfer })),
+      approval: g.approval_authority
+        ? { authority: true, limitYen: Number(g.approval_limit), selfLimitYen: Number(g.self_approval_limit) }
+        : { authority: false },
+      timeDeposit: { inquiry: g.time_deposit_inquiry, operate: g.time_deposit_operate },
+      fx: { inquiry: g.fx_inquiry, operate: g.fx_operate },
+      other: {
+        importantOperations: g.important_operations, securitySettings: g.security_settings, userAdmin: g.user_admin,
+        accountTransferService: g.account_transfer_service, virtualAccountService: g.virtual_account_service,
+        auditLogView: g.audit_log_view, smartphoneApp: g.smartphone_app, documentIssuance: g.document_issuance,
+      },
+    },
+  };
+}

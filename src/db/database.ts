@@ -260,6 +260,16 @@ export interface OidcPayloadsTable {
   consumed_at: Timestamp | null;
 }
 
+export interface SigningKeysTable {
+  kid: string;
+  alg: 'ES256' | 'PS256' | 'EdDSA';
+  private_jwk_jwe: string;
+  public_jwk: ColumnType<Record<string, unknown>, string, string>;
+  status: ColumnType<'active' | 'retired', 'active' | 'retired' | undefined, 'active' | 'retired'>;
+  created_at: CreatedAt;
+  retired_at: Timestamp | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -279,6 +289,9 @@ export interface Database {
   audit_events: AuditEventsTable;
   mail_outbox: MailOutboxTable;
   oidc_payloads: OidcPayloadsTable;
+  signing_keys: SigningKeysTable;
+  ib_sessions: IbSessionsTable;
+  pending_changes: PendingChangesTable;
 }
 
 export type Customer = Selectable<CustomersTable>;
@@ -293,3 +306,26 @@ export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type Partner = Selectable<PartnersTable>;
 export type Grant = Selectable<GrantsTable>;
+
+/** Internet-banking sessions (issue 5): the cookie holds the token, the table its SHA-256. */
+export interface IbSessionsTable {
+  id: Generated<string>;
+  token_hash: string;
+  user_id: string;
+  created_at: CreatedAt;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** A change entered on a ビジネスID管理 screen, waiting for 取引パスワード + メールトークン. */
+export interface PendingChangesTable {
+  id: Generated<string>;
+  customer_id: string;
+  actor_user_id: string;
+  kind: string;
+  payload: ColumnType<unknown, string, never>;
+  subject_hash: string;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  created_at: CreatedAt;
+}

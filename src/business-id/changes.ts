@@ -1,0 +1,340 @@
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
+import type { Database } from '../db/database.ts';
+import type { Db } from '../db/transaction.ts';
+import type { MailMessage } from '../mail/mailer.ts';
+import { AppError } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { hashSecret, randomDigits } from '../shared/secret-hash.ts';
+import { revokeGrantsOfUsers } from '../partners/grants.service.ts';
+import { endIbSessionsOfUsers } from '../internet-banking/ib-session.ts';
+import type { Actor } from './actor.ts';
+import { codeHash } from './confirmations.service.ts';
+import { lockCorporateWithBusinessId } from './customers.repository.ts';
+import { assertConsistent, createGroup, readGroup, updateGroup } from './groups.service.ts';
+import type { GroupPermissions } from './permissions.ts';
+import { retireUsers } from './user-retirement.ts';
+import { createUser, MAX_USERS_PER_CUSTOMER } from './users.service.ts';
+
+/**
+ * The changes of seed 003 §2–§4, each checked twice: when entered (so the confirmation screen only
+ * shows a change that can be made) and again inside the confirming transaction (the world may have
+ * changed in between). Group-administrator restrictions (seed §3-2 注, §3-3 注, §4-2 注, §4-3 注) apply
+ * to every actor who is not the master user.
+ */
+export type Change =
+  | { kind: 'group.create'; payload: { name: string; permissions: GroupPermissions } }
+  | { kind: 'group.update'; payload: { groupId: string; name: string; permissions: GroupPermissions } }
+  | { kind: 'group.delete'; payload: { groupIds: string[] } }
+  | { kind: 'user.create'; payload: { users: { name: string; email: string; groupId: string }[] } }
+  | { kind: 'user.update'; payload: { users: { userId: string; name: string; email: string; groupId: string | null }[] } }
+  | { kind: 'user.delete'; payload: { userIds: string[] } }
+  | { kind: 'password.login_reset'; payload: { userIds: string[] } }
+  | { kind: 'password.transaction_reset'; payload: { userIds: string[] } }
+  | { kind: 'business_id.apply'; payload: { certificate: boolean } }
+  | { kind: 'business_id.cancel'; payload: Record<string, never> }
+  | { kind: 'certificate_service.cancel'; payload: Record<string, never> };
+
+export type ChangeKind = Change['kind'];
+
+export interface ApplyContext {
+  actor: Actor;
+  codeKey: Buffer;
+  publicUrl: string;
+  context?: RequestContext;
+}
+
+export interface ApplyResult {
+  /** Sent after the transaction commits. */
+  mails: MailMessage[];
+  /** For the completion screen: new users' login IDs, counts. */
+  summary: Record<string, unknown>;
+}
+
+/** Seed 003 §4-1: addresses as the seed's screens take them; a pragmatic check, not RFC 5322. */
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+export function assertUserFields(u: { name: string; email: string }, row: number): void {
+  const name = u.name.trim();
+  if (name.length === 0 || name.length > 60) {
+    throw new AppError(400, 'invalid_parameter', { message: { ja: `${row}行目: ユーザー名は1〜60文字で入力してください。`, en: `Row ${row}: the user name must be 1 to 60 characters.` } });
+  }
+  const email = u.email.trim();
+  if (email.length > 254 || !EMAIL.test(email)) {
+    throw new AppError(400, 'invalid_parameter', { message: { ja: `${row}行目: メールアドレスが正しくありません。`, en: `Row ${row}: the mail address is invalid.` } });
+  }
+}
+
+const forbidden = () => new AppError(403, 'forbidden');
+
+function assertIds(ids: string[]): void {
+  if (ids.length === 0) {
+    throw new AppError(400, 'invalid_parameter', { message: { ja: '対象を選択してください。', en: 'Select at least one item.' } });
+  }
+  if (ids.length > 101 || !ids.every(isUuid)) throw new AppError(400, 'invalid_parameter');
+}
+
+/** The members (never the master) among `ids`, all of this customer and not deleted; 404 for any other id. */
+async function membersOf(db: Db, customerId: string, ids: string[], opts: { allowMaster?: boolean } = {}) {
+  assertIds(ids);
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'role', 'login_id', 'name', 'email', 'group_id', 'status'])
+    .where('customer_id', '=', customerId)
+    .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
+    .execute();
+  if (rows.length !== new Set(ids).size) throw new AppError(404, 'not_found');
+  if (!opts.allowMaster && rows.some((r) => r.role === 'master')) throw new AppError(403, 'master_protected');
+  return rows;
+}
+
+async function groupHasUserAdmin(db: Db, customerId: string, groupId: string): Promise<boolean> {
+  const g = await db.selectFrom('groups').select('user_admin').where('id', '=', groupId).where('customer_id', '=', customerId).executeTakeFirst();
+  if (!g) throw new AppError(400, 'invalid_parameter', { message: { ja: '指定されたグループは存在しません。', en: 'The group does not exist.' } });
+  return g.user_admin;
+}
+
+async function assertNameFree(db: Db, customerId: string, name: string, exceptGroupId?: string): Promise<void> {
+  let q = db.selectFrom('groups').select('id').where('customer_id', '=', customerId).where('name', '=', name.trim());
+  if (exceptGroupId && isUuid(exceptGroupId)) q = q.where('id', '<>', exceptGroupId);
+  if (await q.executeTakeFirst()) throw new AppError(409, 'group_name_taken');
+}
+
+/** Every rule that does not need the row lock; throws the first violation. Runs at entry and at confirmation. */
+export async function checkChange(db: Db, actor: Actor, change: Change): Promise<void> {
+  const isMaster = actor.role === 'master';
+  switch (change.kind) {
+    case 'group.create':
+      assertConsistent(change.payload.permissions);
+      await assertNameFree(db, actor.customerId, change.payload.name);
+      return;
+    case 'group.update': {
+      assertConsistent(change.payload.permissions);
+      await assertNameFree(db, actor.customerId, change.payload.name, change.payload.groupId);
+      const current = await readGroup(db, actor.customerId, change.payload.groupId);
+      if (!current) throw new AppError(404, 'not_found');
+      // Seed §3-2 注(1): a group administrator cannot take グループ・ユーザー権限設定 away from their own group.
+      if (!isMaster && actor.groupId === current.id && !change.payload.permissions.other.userAdmin) {
+        throw new AppError(403, 'self_protection', {
+          message: { ja: 'ご自身が所属するグループの「グループ・ユーザー権限設定」を不可に変更することはできません。', en: 'You cannot remove グループ・ユーザー権限設定 from your own group.' },
+        });
+      }
+      return;
+    }
+    case 'group.delete': {
+      assertIds(change.payload.groupIds);
+      const found = await db.selectFrom('groups').select('id').where('customer_id', '=', actor.customerId).where('id', 'in', change.payload.groupIds).execute();
+      if (found.length !== new Set(change.payload.groupIds).size) throw new AppError(404, 'not_found');
+      // Seed §3-3 注(1).
+      if (!isMaster && actor.groupId !== null && change.payload.groupIds.includes(actor.groupId)) {
+        throw new AppError(403, 'self_protection', { message: { ja: 'ご自身が所属するグループは削除できません。', en: 'You cannot delete your own group.' } });
+      }
+      return;
+    }
+    case 'user.create': {
+      const users = change.payload.users;
+      if (users.length === 0 || users.length > MAX_USERS_PER_CUSTOMER) throw new AppError(400, 'invalid_parameter', { message: { ja: '登録するユーザーを入力してください。', en: 'Enter at least one user.' } });
+      users.forEach((u, i) => assertUserFields(u, i + 1));
+      for (const u of users) {
+        if (!isUuid(u.groupId)) throw new AppError(400, 'invalid_parameter', { message: { ja: '所属グループを選択してください。', en: 'Choose a group.' } });
+        await groupHasUserAdmin(db, actor.customerId, u.groupId);
+      }
+      const { count } = await db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('customer_id', '=', actor.customerId).where('role', '=', 'member').where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+      if (Number(count) + users.length > MAX_USERS_PER_CUSTOMER) throw new AppError(409, 'user_limit_reached');
+      return;
+    }
+    case 'user.update': {
+      const users = change.payload.users;
+      const rows = await membersOf(db, actor.customerId, users.map((u) => u.userId), { allowMaster: true });
+      for (const [i, u] of users.entries()) {
+        assertUserFields(u, i + 1);
+        const row = rows.find((r) => r.id === u.userId)!;
+        if (row.role === 'master') {
+          // The master's mail receives the master's メールトークン: only the master may change it, and the master has no group.
+          if (!isMaster) throw new AppError(403, 'master_protected');
+          if (u.groupId !== null) throw new AppError(400, 'invalid_parameter', { message: { ja: '取引責任者はグループに所属できません。', en: 'The master user has no group.' } });
+          continue;
+        }
+        if (u.groupId === null || !isUuid(u.groupId)) throw new AppError(400, 'invalid_parameter', { message: { ja: '所属グループを選択してください。', en: 'Choose a group.' } });
+        const admin = await groupHasUserAdmin(db, actor.customerId, u.groupId);
+        // Seed §4-2 注(1): not into a group without グループ・ユーザー権限設定 (the administrator would lose the screen).
+        if (!isMaster && u.userId === actor.id && !admin) {
+          throw new AppError(403, 'self_protection', {
+            message: { ja: 'ご自身を「グループ・ユーザー権限設定」が不可のグループへ所属変更することはできません。', en: 'You cannot move yourself into a group without グループ・ユーザー権限設定.' },
+          });
+        }
+      }
+      return;
+    }
+    case 'user.delete':
+    case 'password.login_reset':
+    case 'password.transaction_reset': {
+      // Seed §4-3 注: not oneself; DESIGN §5: never the master (the operator unlocks a master user).
+      if (change.payload.userIds.includes(actor.id)) throw new AppError(403, 'self_protection');
+      await membersOf(db, actor.customerId, change.payload.userIds);
+      return;
+    }
+    case 'business_id.apply':
+      if (!isMaster) throw forbidden();
+      if (actor.businessIdActive) throw new AppError(409, 'business_id_already_active');
+      return;
+    case 'business_id.cancel':
+      if (!isMaster) throw forbidden();
+      if (!actor.businessIdActive) throw new AppError(409, 'business_id_not_active');
+      if (actor.certificateServiceActive) throw new AppError(409, 'certificate_service_active');
+      return;
+    case 'certificate_service.cancel':
+      if (!isMaster) throw forbidden();
+      if (!actor.certificateServiceActive) throw new AppError(409, 'conflict');
+      return;
+  }
+}
+
+/** A temporary login password that meets the password rules: 12 characters, letters and digits. */
+export function temporaryPassword(): string {
+  const letters = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ';
+  const all = `${letters}23456789`;
+  for (;;) {
+    let s = '';
+    for (let i = 0; i < 12; i++) s += all[randomInt(all.length)];
+    if (/[A-Za-z]/.test(s) && /[0-9]/.test(s)) return s;
+  }
+}
+
+/** Applies a confirmed change inside the confirming transaction, re-checking every rule first. */
+export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext, change: Change): Promise<ApplyResult> {
+  const { actor } = ctx;
+  const audit = { customerId: actor.customerId, actorUserId: actor.id, actorLoginId: actor.loginId, context: ctx.context };
+  if (change.kind !== 'business_id.apply') await lockCorporateWithBusinessIdOrPlain(trx, actor, change.kind);
+  else await trx.selectFrom('customers').select('id').where('id', '=', actor.customerId).forUpdate().execute();
+  await checkChange(trx, actor, change);
+  const mails: MailMessage[] = [];
+  switch (change.kind) {
+    case 'group.create': {
+      const id = await createGroup(trx, { customerId: actor.customerId, ...change.payload });
+      await recordAudit(trx, { ...audit, type: 'group.created', details: { groupId: id, name: change.payload.name, permissions: change.payload.permissions } });
+      return { mails, summary: { groupId: id } };
+    }
+    case 'group.update': {
+      const before = await readGroup(trx, actor.customerId, change.payload.groupId);
+      await updateGroup(trx, { customerId: actor.customerId, ...change.payload });
+      await recordAudit(trx, { ...audit, type: 'group.updated', details: { groupId: change.payload.groupId, before, after: { name: change.payload.name, permissions: change.payload.permissions } } });
+      return { mails, summary: {} };
+    }
+    case 'group.delete': {
+      const members = await trx.selectFrom('users').select('id').where('group_id', 'in', change.payload.groupIds).where('deleted_at', 'is', null).execute();
+      await retireUsers(trx, { customerId: actor.customerId, userIds: members.map((m) => m.id), reason: 'group_deleted', actorUserId: actor.id, context: ctx.context });
+      const groups = await trx.deleteFrom('groups').where('id', 'in', change.payload.groupIds).where('customer_id', '=', actor.customerId).returning(['id', 'name']).execute();
+      for (const g of groups) await recordAudit(trx, { ...audit, type: 'group.deleted', details: { groupId: g.id, name: g.name, deletedUsers: members.length } });
+      return { mails, summary: { groups: groups.length, users: members.length } };
+    }
+    case 'user.create': {
+      const created: { loginId: string; name: string }[] = [];
+      for (const u of change.payload.users) {
+        const password = temporaryPassword();
+        const user = await createUser(trx, { customerId: actor.customerId, groupId: u.groupId, name: u.name, email: u.email, initialPassword: password });
+        created.push({ loginId: user.loginId, name: u.name.trim() });
+        await recordAudit(trx, { ...audit, type: 'user.created', subjectUserId: user.id, details: { loginId: user.loginId, name: u.name.trim(), email: u.email.trim(), groupId: u.groupId } });
+        mails.push({
+          to: u.email.trim(),
+          subject: '【れんけい銀行】ユーザー登録のお知らせ',
+          text: `${u.name.trim()} さま\n\n${actor.customerName} のビジネスID管理で、あなたのユーザーが登録されました。\n\nユーザーID（ログインID）: ${user.loginId}\n仮ログインパスワード: ${password}\n\n${ctx.publicUrl}/ib/login からログインし、初回ログイン時の設定で取引パスワードを設定してください。\n`,
+        });
+      }
+      return { mails, summary: { created } };
+    }
+    case 'user.update': {
+      for (const u of change.payload.users) {
+        const before = await trx.selectFrom('users').select(['name', 'email', 'group_id']).where('id', '=', u.userId).executeTakeFirstOrThrow();
+        await trx.updateTable('users').set({ name: u.name.trim(), email: u.email.trim(), group_id: u.groupId, updated_at: sql<Date>`now()` }).where('id', '=', u.userId).execute();
+        await recordAudit(trx, { ...audit, type: 'user.updated', subjectUserId: u.userId, details: { before, after: { name: u.name.trim(), email: u.email.trim(), group_id: u.groupId } } });
+      }
+      return { mails, summary: {} };
+    }
+    case 'user.delete':
+      await retireUsers(trx, { customerId: actor.customerId, userIds: change.payload.userIds, reason: 'user_deleted', actorUserId: actor.id, context: ctx.context });
+      return { mails, summary: { users: change.payload.userIds.length } };
+    case 'password.login_reset': {
+      const users = await membersOf(trx, actor.customerId, change.payload.userIds);
+      for (const u of users) {
+        const id = randomUUID();
+        const token = randomBytes(32).toString('base64url');
+        const code = randomDigits(6);
+        await trx.updateTable('password_resets').set({ consumed_at: sql<Date>`now()` }).where('user_id', '=', u.id).where('consumed_at', 'is', null).execute();
+        await trx.insertInto('password_resets').values({
+          id, user_id: u.id, kind: 'login', token_hash: sha256(token), code_hash: codeHash(ctx.codeKey, id, code),
+          expires_at: new Date(Date.now() + 30 * 60_000),
+        }).execute();
+        // The current password stops working now; a lock is lifted (ロック解除).
+        await trx.updateTable('users').set({ status: 'reset_pending', locked_at: null, login_failed_count: 0, updated_at: sql<Date>`now()` }).where('id', '=', u.id).execute();
+        await recordAudit(trx, { ...audit, type: 'password.login_reset', subjectUserId: u.id, details: { loginId: u.login_id, wasLocked: u.status === 'locked' } });
+        mails.push({
+          to: u.email,
+          subject: '【れんけい銀行】ログインパスワード再設定のお知らせ',
+          text: `${u.name} さま\n\n管理者がログインパスワードを再設定（ロック解除）しました。現在のログインパスワードは失効しています。\n下記URLで認証番号を入力し、新しいログインパスワードを設定してください。\n\n${ctx.publicUrl}/ib/password-reset/${token}\n認証番号: ${code}\n\n認証番号の有効期限は30分です。\n`,
+        });
+      }
+      await revokeGrantsOfUsers(trx, { userIds: users.map((u) => u.id), by: 'administrator', reason: 'login_password_reset', actorUserId: actor.id, context: ctx.context });
+      await endIbSessionsOfUsers(trx, users.map((u) => u.id));
+      return { mails, summary: { users: users.length } };
+    }
+    case 'password.transaction_reset': {
+      const users = await membersOf(trx, actor.customerId, change.payload.userIds);
+      for (const u of users) {
+        await trx.updateTable('users').set({
+          transaction_password_hash: null, transaction_password_failed_count: 0, transaction_password_locked_at: null,
+          status: u.status === 'active' ? 'setup_required' : u.status, updated_at: sql<Date>`now()`,
+        }).where('id', '=', u.id).execute();
+        await recordAudit(trx, { ...audit, type: 'password.transaction_reset', subjectUserId: u.id, details: { loginId: u.login_id } });
+        mails.push({
+          to: u.email,
+          subject: '【れんけい銀行】取引パスワードリセットのお知らせ',
+          text: `${u.name} さま\n\n管理者が取引パスワードを再設定（ロック解除）しました。現在の取引パスワードは失効しています。\n次回ログイン時に、新しい取引パスワードを設定してください。\n\n${ctx.publicUrl}/ib/login\n`,
+        });
+      }
+      await revokeGrantsOfUsers(trx, { userIds: users.map((u) => u.id), by: 'administrator', reason: 'transaction_password_reset', actorUserId: actor.id, context: ctx.context });
+      return { mails, summary: { users: users.length } };
+    }
+    case 'business_id.apply':
+      await trx.updateTable('customers').set({
+        business_id_status: 'active', certificate_service_status: change.payload.certificate ? 'active' : 'none', updated_at: sql<Date>`now()`,
+      }).where('id', '=', actor.customerId).execute();
+      await recordAudit(trx, { ...audit, type: 'business_id.applied', details: { certificate: change.payload.certificate } });
+      return { mails, summary: {} };
+    case 'business_id.cancel': {
+      const members = await trx.selectFrom('users').select('id').where('customer_id', '=', actor.customerId).where('role', '=', 'member').where('deleted_at', 'is', null).execute();
+      await retireUsers(trx, { customerId: actor.customerId, userIds: members.map((m) => m.id), reason: 'business_id_cancelled', actorUserId: actor.id, context: ctx.context });
+      await trx.deleteFrom('groups').where('customer_id', '=', actor.customerId).execute();
+      await trx.updateTable('customers').set({ business_id_status: 'none', updated_at: sql<Date>`now()` }).where('id', '=', actor.customerId).execute();
+      await recordAudit(trx, { ...audit, type: 'business_id.cancelled', details: { deletedUsers: members.length } });
+      return { mails, summary: { users: members.length } };
+    }
+    case 'certificate_service.cancel': {
+      const users = await trx.selectFrom('users').select('id').where('customer_id', '=', actor.customerId).execute();
+      if (users.length > 0) {
+        await trx.updateTable('certificates').set({ status: 'revoked', revoked_at: sql<Date>`now()`, revoke_reason: 'certificate_service_cancelled' })
+          .where('user_id', 'in', users.map((u) => u.id)).where('status', 'in', ['ordered', 'issued']).execute();
+      }
+      await trx.updateTable('customers').set({ certificate_service_status: 'none', login_method: 'password', updated_at: sql<Date>`now()` }).where('id', '=', actor.customerId).execute();
+      await recordAudit(trx, { ...audit, type: 'certificate_service.cancelled' });
+      return { mails, summary: {} };
+    }
+  }
+}
+
+/** Row-locks the customer; the state the rules depend on is read again under the lock. */
+async function lockCorporateWithBusinessIdOrPlain(trx: Db, actor: Actor, kind: ChangeKind): Promise<void> {
+  if (kind === 'certificate_service.cancel') {
+    await trx.selectFrom('customers').select('id').where('id', '=', actor.customerId).forUpdate().execute();
+    return;
+  }
+  const customer = await lockCorporateWithBusinessId(trx, actor.customerId);
+  if (kind === 'business_id.cancel' && customer.certificate_service_status === 'active') throw new AppError(409, 'certificate_service_active');
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}

@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import type { Provider } from 'oidc-provider';
+import type { RequestContext } from '../audit/audit.repository.ts';
+import type { Config } from '../config/config.schema.ts';
+import type { Database } from '../db/database.ts';
+import { recordConsent } from '../partners/consent.service.ts';
+import { findClient } from '../partners/clients.repository.ts';
+import type { Lang } from '../shared/errors.ts';
+import { offlineAccessWasRequested } from '../oidc/offline-access.ts';
+import { apiAudience } from '../oidc/provider.ts';
+import { pinStatusOfVisibleAccounts } from './inquiry-pin.service.ts';
+import { JOURNEY_TEXTS } from './journey.i18n.ts';
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const TYPE_NAMES = { ja: { '01': '普通', '11': '円定期', '51': '外貨普通' }, en: { '01': 'Ordinary', '11': 'Time deposit', '51': 'Foreign currency' } } as const;
+const DAY = 86_400_000;
+
+/**
+ * What step 5 covers, computed on the server from the interaction and the database (never from the
+ * form): the 利用業務 chosen in step 2 (or all those requested when it was skipped), the accounts the
+ * user may see and registered a PIN for, and the period from now for the client's consent period.
+ */
+async function coverage(db: Kysely<Database>, details: Details, now = new Date()) {
+  const clientId = String(details.params.client_id);
+  const client = await findClient(db, clientId);
+  if (!client) throw new Error(`client ${clientId} disappeared during the interaction`);
+  const requested = String(details.params.scope ?? '').split(' ');
+  const chosenInStep2 = (details.lastSubmission?.select_business as { scopes?: string[] } | undefined)?.scopes;
+  const business = ['balances', 'transactions', 'transfers']
+    .filter((s) => requested.includes(s) && client.allowedScopes.includes(s))
+    .filter((s) => !chosenInStep2 || chosenInStep2.includes(s));
+  const accounts = (await pinStatusOfVisibleAccounts(db, details.session!.accountId)).filter((a) => a.registered);
+  return { client, business, accounts, start: now, end: new Date(now.getTime() + client.consentPeriodDays * DAY) };
+}
+
+/** Japan time, as the bank shows every date (DESIGN §8). */
+export function formatJst(date: Date, lang: Lang): string {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(date).map((x) => [x.type, x.value]));
+  return lang === 'ja' ? `${p.year}年${p.month}月${p.day}日 ${p.hour}:${p.minute}` : `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} JST`;
+}
+
+export async function consentView(db: Kysely<Database>, details: Details, lang: Lang) {
+  const c = await coverage(db, details);
+  const t = JOURNEY_TEXTS[lang];
+  return {
+    serviceName: c.client.partner.serviceName,
+    legalName: c.client.partner.legalName,
+    websiteUrl: c.client.partner.websiteUrl,
+    consentIntro: t.consentIntro(`${c.client.partner.serviceName}（${c.client.partner.legalName}）`),
+    businesses: c.business.map((s) => t.business[s] ?? s),
+    accounts: c.accounts.map((a) => `${a.branchName}（${a.branchCode}） ${TYPE_NAMES[lang][a.accountTypeCode]}${a.currency === 'JPY' ? '' : ` ${a.currency}`} ${a.accountNumber}`),
+    periodStart: formatJst(c.start, lang),
+    periodEnd: formatJst(c.end, lang),
+    consentDays: c.client.consentPeriodDays,
+    canAllow: c.accounts.length > 0 && c.business.length > 0,
+  };
+}
+
+/**
+ * 許可: an oidc-provider Grant limited to what the holder allowed (every other requested scope is
+ * rejected, or the consent prompt would loop), living exactly the consent period, then the bank's
+ * own record of it (replacing any earlier grant of this user for this client).
+ */
+export async function grantConsent(provider: Provider, db: Kysely<Database>, config: Readonly<Config>, details: Details, context: RequestContext) {
+  const c = await coverage(db, details);
+  if (c.accounts.length === 0 || c.business.length === 0) return { ok: false as const };
+  const userId = details.session!.accountId;
+  const user = await db.selectFrom('users').select(['customer_id', 'login_id']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const periodSeconds = Math.round((c.end.getTime() - c.start.getTime()) / 1000);
+  const grant = new provider.Grant({ accountId: userId, clientId: c.client.clientId, expiresIn: periodSeconds } as ConstructorParameters<typeof provider.Grant>[0]);
+
+  const prompt = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  const oidcScopes = new Set(prompt.missingOIDCScope ?? []);
+  // Asked for at PAR (and allowed for the client); the holder grants it with 許可.
+  const parJti = (details as unknown as { parJti?: string }).parJti;
+  if (String(details.params.scope ?? '').split(' ').includes('offline_access') || (await offlineAccessWasRequested(db, parJti))) {
+    oidcScopes.add('offline_access');
+  }
+  if (oidcScopes.size) grant.addOIDCScope([...oidcScopes].join(' '));
+  if (prompt.missingOIDCClaims?.length) grant.addOIDCClaims(prompt.missingOIDCClaims);
+  const audience = apiAudience(config);
+  const requested = prompt.missingResourceScopes?.[audience] ?? c.business;
+  const allowed = requested.filter((s) => c.business.includes(s));
+  const rejected = requested.filter((s) => !c.business.includes(s));
+  if (allowed.length) grant.addResourceScope(audience, allowed.join(' '));
+  if (rejected.length) grant.rejectResourceScope(audience, rejected.join(' '));
+  const oidcGrantId = await grant.save();
+
+  await recordConsent(db, {
+    userId, customerId: user.customer_id, loginId: user.login_id, clientId: c.client.clientId, oidcGrantId,
+    scopes: [...allowed, ...(oidcScopes.has('offline_access') ? ['offline_access'] : [])],
+    accountIds: c.accounts.map((a) => a.id), grantedAt: c.start, expiresAt: c.end, context,
+  });
+  return { ok: true as const, oidcGrantId };
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
+import {
+  assertPassword, confirmationMismatch, LOGIN_PASSWORD_LABEL, samePasswords, TRANSACTION_PASSWORD_LABEL, type PasswordBounds,
+} from '../auth/password-policy.ts';
+import { codeHash, codesEqual } from '../business-id/confirmations.service.ts';
+import { inTransaction, type Db } from '../db/transaction.ts';
+import { AppError } from '../shared/errors.ts';
+import { hashSecret, verifySecret } from '../shared/secret-hash.ts';
+
+/** 認証番号 attempts per reset mail (password_resets.attempts). */
+export const MAX_RESET_CODE_ATTEMPTS = 5;
+
+export interface SetupInput {
+  transactionPassword: string;
+  transactionPasswordConfirm: string;
+  /** Optional (任意): empty strings mean "keep the current login password". */
+  newLoginPassword: string;
+  newLoginPasswordConfirm: string;
+}
+
+/**
+ * 初回ログイン時の設定 (seed 003 §4-4): sets the 取引パスワード (必須) and optionally a new login password,
+ * after which the user is `active`. The two passwords must differ.
+ */
+export async function completeFirstLoginSetup(
+  db: Db,
+  input: SetupInput & { userId: string; bounds: PasswordBounds; context?: RequestContext },
+): Promise<void> {
+  assertPassword(input.transactionPassword, input.bounds, TRANSACTION_PASSWORD_LABEL);
+  if (input.transactionPassword !== input.transactionPasswordConfirm) throw confirmationMismatch();
+  const changeLogin = input.newLoginPassword !== '' || input.newLoginPasswordConfirm !== '';
+  if (changeLogin) {
+    assertPassword(input.newLoginPassword, input.bounds, LOGIN_PASSWORD_LABEL);
+    if (input.newLoginPassword !== input.newLoginPasswordConfirm) throw confirmationMismatch();
+    if (input.newLoginPassword === input.transactionPassword) throw samePasswords();
+  }
+  const txHash = await hashSecret(input.transactionPassword);
+  const loginHash = changeLogin ? await hashSecret(input.newLoginPassword) : undefined;
+  await inTransaction(db, async (trx) => {
+    const user = await trx
+      .selectFrom('users')
+      .select(['id', 'customer_id', 'login_id', 'status', 'login_password_hash'])
+      .where('id', '=', input.userId)
+      .where('deleted_at', 'is', null)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!user || user.status !== 'setup_required') throw new AppError(409, 'conflict');
+    if (!changeLogin && (await verifySecret(user.login_password_hash, input.transactionPassword))) throw samePasswords();
+    await trx
+      .updateTable('users')
+      .set({
+        transaction_password_hash: txHash, transaction_password_failed_count: 0, transaction_password_locked_at: null,
+        status: 'active', updated_at: sql<Date>`now()`,
+        ...(loginHash ? { login_password_hash: loginHash, password_changed_at: sql<Date>`now()` } : {}),
+      })
+      .where('id', '=', user.id)
+      .execute();
+    await recordAudit(trx, {
+      type: 'user.setup_completed', customerId: user.customer_id, actorUserId: user.id, actorLoginId: user.login_id,
+      details: { loginPasswordChanged: changeLogin }, context: input.context,
+    });
+  });
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The live login-password reset a mailed URL names, or undefined (unknown, used, expired, too many attempts). */
+export async function findLoginReset(db: Db, token: string) {
+  if (!TOKEN.test(token)) return undefined;
+  return db
+    .selectFrom('password_resets')
+    .innerJoin('users', 'users.id', 'password_resets.user_id')
+    .select(['password_resets.id', 'password_resets.user_id', 'password_resets.code_hash', 'users.login_id', 'users.customer_id', 'users.status'])
+    .where('password_resets.token_hash', '=', sha256(token))
+    .where('password_resets.kind', '=', 'login')
+    .where('password_resets.consumed_at', 'is', null)
+    .where('password_resets.expires_at', '>', sql<Date>`now()`)
+    .where('password_resets.attempts', '<', MAX_RESET_CODE_ATTEMPTS)
+    .where('users.deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/**
+ * ログインパスワード再設定 by the user (seed 003 §4-4): the mailed URL plus its 認証番号 (30 minutes, 5
+ * attempts) set a new login password; the 取引パスワード is cleared so the user repeats 初回ログイン時の設定.
+ */
+export async function completeLoginReset(
+  db: Db,
+  input: { token: string; code: string; newPassword: string; newPasswordConfirm: string; codeKey: Buffer; bounds: PasswordBounds; context?: RequestContext },
+): Promise<{ loginId: string }> {
+  const reset = await findLoginReset(db, input.token);
+  if (!reset || reset.status !== 'reset_pending') throw new AppError(400, 'reset_invalid');
+  const code = input.code.trim();
+  if (!/^[0-9]{6}$/.test(code) || !codesEqual(codeHash(input.codeKey, reset.id, code), reset.code_hash)) {
+    await db.updateTable('password_resets').set((eb) => ({ attempts: sql<number>`least(${eb.ref('attempts')} + 1, ${MAX_RESET_CODE_ATTEMPTS})` })).where('id', '=', reset.id).execute();
+    await recordAudit(db, { type: 'password.reset_code_failure', outcome: 'failure', customerId: reset.customer_id, actorUserId: reset.user_id, actorLoginId: reset.login_id, context: input.context });
+    throw new AppError(400, 'reset_invalid');
+  }
+  assertPassword(input.newPassword, input.bounds, LOGIN_PASSWORD_LABEL);
+  if (input.newPassword !== input.newPasswordConfirm) throw confirmationMismatch();
+  const hash = await hashSecret(input.newPassword);
+  await inTransaction(db, async (trx) => {
+    const used = await trx.updateTable('password_resets').set({ consumed_at: sql<Date>`now()` }).where('id', '=', reset.id).where('consumed_at', 'is', null).returning('id').executeTakeFirst();
+    if (!used) throw new AppError(400, 'reset_invalid');
+    await trx
+      .updateTable('users')
+      .set({
+        login_password_hash: hash, password_changed_at: sql<Date>`now()`, status: 'setup_required', locked_at: null, login_failed_count: 0,
+        transaction_password_hash: null, transaction_password_failed_count: 0, transaction_password_locked_at: null, updated_at: sql<Date>`now()`,
+      })
+      .where('id', '=', reset.user_id)
+      .where('status', '=', 'reset_pending')
+      .execute();
+    await recordAudit(trx, { type: 'password.login_reset_completed', customerId: reset.customer_id, actorUserId: reset.user_id, actorLoginId: reset.login_id, context: input.context });
+  });
+  return { loginId: reset.login_id };
+}

@@ -1,0 +1,173 @@
+import { decodeProtectedHeader, calculateJwkThumbprint, type JWK } from 'jose';
+import { sql, type Kysely } from 'kysely';
+import { errors, Provider, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Database } from '../db/database.ts';
+import { BUSINESS_SCOPES, BUSINESS_SCOPES_METADATA, disableClient, findClient, OIDC_SCOPES, partnerOfInitialAccessToken, saveRegisteredClient } from '../partners/clients.repository.ts';
+
+/** Models whose `consume` must succeed exactly once: the database decides races between requests. */
+const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
+
+export interface AdapterDeps {
+  db: Kysely<Database>;
+  /** Seconds a row outlives its expiry, matching the provider's clockTolerance. */
+  clockTolerance: number;
+  /** INITIAL_ACCESS_TOKEN from the environment, and the partner it registers clients for. */
+  staticInitialAccessToken?: { token: string; partnerId: () => Promise<string | undefined> } | undefined;
+}
+
+type Payload = AdapterPayload & Record<string, unknown>;
+
+/**
+ * oidc-provider's storage over one `oidc_payloads` table (logto's shape), except two models that live
+ * in the bank's own tables: `Client` (oauth_clients, so the bank controls scopes and partners) and
+ * `InitialAccessToken` (initial_access_tokens, hashed, one partner each).
+ * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#adapter
+ */
+export function createAdapterFactory(deps: AdapterDeps) {
+  return (model: string): Adapter => {
+    if (model === 'Client') return clientAdapter(deps);
+    if (model === 'InitialAccessToken') return initialAccessTokenAdapter(deps);
+    return payloadAdapter(deps, model);
+  };
+}
+
+function payloadAdapter({ db, clockTolerance }: AdapterDeps, model: string): Adapter {
+  const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) => {
+    const row = await db
+      .selectFrom('oidc_payloads')
+      .select(['payload', 'consumed_at'])
+      .where('model', '=', model)
+      .where(column, '=', value)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now() - make_interval(secs => ${clockTolerance})`)]))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { ...row.payload, ...(row.consumed_at ? { consumed: Math.floor(row.consumed_at.getTime() / 1000) } : {}) } as AdapterPayload;
+  };
+  return {
+    async upsert(id, payload, expiresIn) {
+      const p = model === 'RefreshToken' ? await bindRefreshTokenToProofKey(payload as Payload) : payload;
+      await db
+        .insertInto('oidc_payloads')
+        .values({
+          model, id, payload: JSON.stringify(p),
+          grant_id: typeof p.grantId === 'string' ? p.grantId : null,
+          uid: model === 'Session' && typeof p.uid === 'string' ? p.uid : null,
+          user_code: model === 'DeviceCode' && typeof p.userCode === 'string' ? p.userCode : null,
+          expires_at: typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null,
+        })
+        .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet((eb) => ({
+          payload: eb.ref('excluded.payload'), grant_id: eb.ref('excluded.grant_id'), uid: eb.ref('excluded.uid'),
+          user_code: eb.ref('excluded.user_code'), expires_at: eb.ref('excluded.expires_at'),
+        })))
+        .execute();
+    },
+    find: (id) => findWhere('id', id),
+    findByUid: (uid) => findWhere('uid', uid),
+    findByUserCode: (code) => findWhere('user_code', code),
+    async consume(id) {
+      const r = await db
+        .updateTable('oidc_payloads')
+        .set({ consumed_at: sql<Date>`now()` })
+        .where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null)
+        .executeTakeFirst();
+      // The provider does find → check → consume; two concurrent requests could both pass the check.
+      if (SINGLE_USE.has(model) && r.numUpdatedRows === 0n) {
+        throw model === 'PushedAuthorizationRequest'
+          ? new errors.InvalidRequestUri('request_uri already used')
+          : new errors.InvalidGrant(`${model} already consumed`);
+      }
+    },
+    async destroy(id) {
+      await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
+    },
+    async revokeByGrantId(grantId) {
+      await db.deleteFrom('oidc_payloads').where('model', '=', model).where('grant_id', '=', grantId).execute();
+    },
+  };
+}
+
+/**
+ * FAPI 2.0 clients are confidential, and oidc-provider binds refresh tokens to the DPoP key only for
+ * public clients. We bind them for everyone (DESIGN §7: refresh tokens stay bound to the DPoP key):
+ * the provider validated the request's proof before saving the token, so its key is the client's.
+ * A later refresh with another key then fails with `invalid_grant` (RFC 9449 §5 leaves this to the AS).
+ */
+async function bindRefreshTokenToProofKey(payload: Payload): Promise<Payload> {
+  if (payload.jkt || payload['x5t#S256']) return payload;
+  const ctx = Provider.ctx;
+  const proof = ctx?.get('dpop');
+  if (!proof) return payload;
+  const { jwk } = decodeProtectedHeader(proof);
+  if (!jwk) return payload;
+  return { ...payload, jkt: await calculateJwkThumbprint(jwk as JWK) };
+}
+
+/**
+ * Metadata the bank enforces on every client, whatever it registered (DESIGN §7). oidc-provider's
+ * `scope` metadata may only name OIDC scopes, so the 利用業務 the bank allows travel separately as
+ * BUSINESS_SCOPES_METADATA, which the resource server info reads.
+ */
+function clientPayload(metadata: Record<string, unknown>, allowedScopes: string[]): AdapterPayload {
+  const certificateBound = metadata.tls_client_certificate_bound_access_tokens === true;
+  return {
+    ...metadata,
+    scope: allowedScopes.filter((s) => OIDC_SCOPES.includes(s)).join(' '),
+    [BUSINESS_SCOPES_METADATA]: allowedScopes.filter((s) => (BUSINESS_SCOPES as readonly string[]).includes(s)).join(' '),
+    // Sender-constrained access tokens are required: DPoP unless the client binds to its certificate.
+    dpop_bound_access_tokens: !certificateBound,
+    require_pushed_authorization_requests: true,
+  } as AdapterPayload;
+}
+
+/** The partner a registration's initial access token belongs to (DB token, or INITIAL_ACCESS_TOKEN). */
+async function partnerForToken({ db, staticInitialAccessToken }: AdapterDeps, token: string): Promise<{ partnerId: string; exp?: number } | undefined> {
+  if (staticInitialAccessToken && token === staticInitialAccessToken.token) {
+    const partnerId = await staticInitialAccessToken.partnerId();
+    return partnerId ? { partnerId } : undefined;
+  }
+  const found = await partnerOfInitialAccessToken(db, token);
+  if (!found) return undefined;
+  return { partnerId: found.partnerId, ...(found.expiresAt ? { exp: Math.floor(found.expiresAt.getTime() / 1000) } : {}) };
+}
+
+function clientAdapter(deps: AdapterDeps): Adapter {
+  const { db } = deps;
+  return {
+    async find(id) {
+      const client = await findClient(db, id);
+      return client ? clientPayload(client.metadata, client.allowedScopes) : undefined;
+    },
+    async upsert(id, payload) {
+      const iat = Provider.ctx?.oidc?.entities?.InitialAccessToken as { jti?: string } | undefined;
+      const partner = iat?.jti ? await partnerForToken(deps, iat.jti) : undefined;
+      await saveRegisteredClient(db, id, payload as Record<string, unknown>, partner?.partnerId);
+    },
+    async destroy(id) {
+      await disableClient(db, id);
+    },
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+    consume: async () => {},
+    revokeByGrantId: async () => {},
+  };
+}
+
+function initialAccessTokenAdapter(deps: AdapterDeps): Adapter {
+  return {
+    async find(id) {
+      const partner = await partnerForToken(deps, id);
+      if (!partner) return undefined;
+      return {
+        jti: id, kind: 'InitialAccessToken', iat: Math.floor(Date.now() / 1000) - 1, policies: ['renkei-partner'],
+        ...(partner.exp ? { exp: partner.exp } : {}),
+      } as AdapterPayload;
+    },
+    // Initial access tokens are issued by the bank's CLI, never by the provider.
+    upsert: async () => { throw new Error('initial access tokens are issued with `npm run cli -- iat issue`'); },
+    destroy: async () => {},
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+    consume: async () => {},
+    revokeByGrantId: async () => {},
+  };
+}

@@ -1,0 +1,63 @@
+import { Eta } from 'eta';
+import type { Kysely } from 'kysely';
+import type { Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.schema.ts';
+import type { Database } from '../db/database.ts';
+import { DEMO_PARTNER } from '../db/seed/demo-data.ts';
+import { pinStatusOfVisibleAccounts } from '../interactions/inquiry-pin.service.ts';
+import { pickLang } from '../shared/lang.ts';
+import { VIEWS_DIR } from '../shared/views.ts';
+import { clientSkipsBusinessSelection, createProvider } from './provider.ts';
+import { subscribeProviderEvents } from './provider-events.ts';
+import { loadSigningKeys } from './signing-keys.ts';
+
+/** Renders pages oidc-provider shows itself (outside Fastify): the same layout as every other page. */
+const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: true });
+
+const PROVIDER_ERRORS: Record<string, { ja: string; en: string }> = {
+  invalid_request: { ja: 'リクエストが正しくありません。連携先のサービスからもう一度お手続きください。', en: 'The request is invalid. Please start again from the connecting service.' },
+  invalid_client: { ja: '連携先のサービスが確認できません。', en: 'The connecting service is not recognised.' },
+  invalid_redirect_uri: { ja: '連携先の戻り先が登録と一致しません。', en: 'The return address does not match the registration.' },
+  session_not_found: { ja: 'お手続きの有効期限が切れました。連携先のサービスからもう一度お手続きください。', en: 'This request expired. Please start again from the connecting service.' },
+};
+
+/**
+ * The authorization server of DESIGN §7: signing keys from the database (created on first start,
+ * encrypted with KEY_ENCRYPTION_KEY), oidc-provider configured for FAPI 2.0, and its events feeding
+ * the bank's grant records and logs. Built once per process and mounted on both listeners.
+ */
+export async function createAuthorizationServer(deps: {
+  config: Readonly<Config>;
+  db: Kysely<Database>;
+  logger: Logger;
+  secrets: { cookieKeys: string[]; keyEncryptionKey: Buffer };
+}): Promise<Provider> {
+  const { config, db } = deps;
+  const signingKeys = await loadSigningKeys(db, deps.secrets.keyEncryptionKey);
+  const provider = createProvider({
+    config, db, signingKeys, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
+    hooks: {
+      skipsBusinessSelection: (clientId) => clientSkipsBusinessSelection(db, clientId),
+      needsPinRegistration: async (userId) => (await pinStatusOfVisibleAccounts(db, userId)).some((a) => !a.registered),
+      staticTokenPartner: async () => {
+        const p = await db.selectFrom('partners').select('id')
+          .where('legal_name', '=', DEMO_PARTNER.legalName).where('service_name', '=', DEMO_PARTNER.serviceName).executeTakeFirst();
+        return p?.id;
+      },
+      renderError: async (ctx, out) => {
+        const lang = pickLang(ctx.headers, ctx.query?.ui_locales as string | undefined);
+        const known = PROVIDER_ERRORS[out.error];
+        const html = await eta.renderAsync('error', {
+          lang, status: ctx.status, errorCode: out.error,
+          errorMessage: known ? known[lang] : out.error_description ?? out.error,
+          requestId: ctx.get('x-request-id') || '-',
+        });
+        ctx.type = 'html';
+        ctx.body = html;
+      },
+    },
+  });
+  subscribeProviderEvents(provider, db, deps.logger);
+  return provider;
+}

@@ -1,0 +1,75 @@
+import { sql, type Kysely } from 'kysely';
+import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
+import type { Database, RevokedBy } from '../db/database.ts';
+import { inTransaction, type Db } from '../db/transaction.ts';
+
+export interface ConsentRecord {
+  userId: string;
+  customerId: string;
+  loginId: string;
+  clientId: string;
+  oidcGrantId: string;
+  /** 利用業務 the holder allowed (resource scopes), plus offline_access when granted. */
+  scopes: string[];
+  accountIds: string[];
+  grantedAt: Date;
+  expiresAt: Date;
+  context?: RequestContext;
+}
+
+/**
+ * Records the holder's 情報アクセス許可 (seed 000 手順5) in one transaction: the previous active
+ * grant of this user for this client ends (DESIGN §6: one active grant per user and client; a new
+ * consent restarts the full period), the new one is written with the accounts it covers, and the
+ * consent is audited. Returns the previous oidc grant id, whose tokens the caller destroys.
+ */
+export async function recordConsent(db: Db, c: ConsentRecord): Promise<{ grantId: string; replacedOidcGrantId: string | null }> {
+  return inTransaction(db, async (trx) => {
+    const previous = await trx
+      .updateTable('grants')
+      .set({ revoked_at: sql<Date>`now()`, revoked_by: 'system', revoke_reason: 'replaced by a new consent' })
+      .where('user_id', '=', c.userId)
+      .where('client_id', '=', c.clientId)
+      .where('revoked_at', 'is', null)
+      .returning(['id', 'oidc_grant_id'])
+      .executeTakeFirst();
+    if (previous?.oidc_grant_id) {
+      await trx.deleteFrom('oidc_payloads').where((eb) => eb.or([
+        eb('grant_id', '=', previous.oidc_grant_id),
+        eb.and([eb('model', '=', 'Grant'), eb('id', '=', previous.oidc_grant_id!)]),
+      ])).execute();
+    }
+    const { id } = await trx
+      .insertInto('grants')
+      .values({
+        user_id: c.userId, client_id: c.clientId, oidc_grant_id: c.oidcGrantId, scopes: c.scopes,
+        granted_at: c.grantedAt, expires_at: c.expiresAt,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (c.accountIds.length > 0) {
+      await trx.insertInto('grant_accounts').values(c.accountIds.map((account_id) => ({ grant_id: id, account_id }))).execute();
+    }
+    await recordAudit(trx, {
+      type: 'consent.granted', customerId: c.customerId, actorUserId: c.userId, actorLoginId: c.loginId, context: c.context,
+      details: { grantId: id, clientId: c.clientId, scopes: c.scopes, accounts: c.accountIds.length, expiresAt: c.expiresAt.toISOString(), replaced: previous?.id ?? null },
+    });
+    return { grantId: id, replacedOidcGrantId: previous?.oidc_grant_id ?? null };
+  });
+}
+
+/** Ends the bank grant behind an oidc-provider grant the provider revoked itself. */
+export async function endGrantByOidcId(db: Kysely<Database>, oidcGrantId: string, by: RevokedBy, reason: string): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    const ended = await trx
+      .updateTable('grants')
+      .set({ revoked_at: sql<Date>`now()`, revoked_by: by, revoke_reason: reason })
+      .where('oidc_grant_id', '=', oidcGrantId)
+      .where('revoked_at', 'is', null)
+      .returning(['id', 'user_id', 'client_id'])
+      .executeTakeFirst();
+    if (ended) {
+      await recordAudit(trx, { type: 'grant.revoked', subjectUserId: ended.user_id, details: { grantId: ended.id, clientId: ended.client_id, by, reason } });
+    }
+  });
+}
