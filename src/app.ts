@@ -39,6 +39,8 @@ export interface AppSecrets {
   cookieKeys: string[];
   /** 32 bytes: encrypts signing keys and the CA key at rest. */
   keyEncryptionKey: Buffer;
+  /** For dynamic client registration by the demo partner: INITIAL_ACCESS_TOKEN, or the demo's own. */
+  initialAccessToken?: string | undefined;
 }
 
 /** Which listener an app instance serves (DESIGN §3): the main origin, or the mutual-TLS origin. */

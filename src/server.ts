@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { createAuthorizationServer } from './oidc/authorization-server.ts';
+import { scheduleExpiredPayloadCleanup } from './oidc/payload-cleanup.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { openConfiguredDb } from './db/create-db.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   const hostnames = [new URL(config.publicUrl).hostname, new URL(config.mtlsPublicUrl).hostname]
     .map((h) => h.replace(/^\[|\]$/g, ''));
   const tls = await loadServerTls({ ...config.tls ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : {}, dataDir: config.dataDir, hostnames });
-  const base = { config, db: database.db, logger, secrets: { cookieKeys: secrets.cookieKeys, keyEncryptionKey: secrets.keyEncryptionKey } };
+  const base = { config, db: database.db, logger, secrets };
   const deps = { ...base, provider: await createAuthorizationServer(base) };
   const tlsBase = { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const };
   const main = await buildApp(deps, { listener: 'main', https: tlsBase });
@@ -57,9 +58,15 @@ async function main(): Promise<void> {
   const mtls = await buildApp(deps, { listener: 'mtls', https: { ...tlsBase, requestCert: true, rejectUnauthorized: false } });
 
   const apps: FastifyInstance[] = [main, mtls];
+  const stopCleanup = scheduleExpiredPayloadCleanup(database.db, {
+    everyMs: 5 * 60_000,
+    onDeleted: (n) => logger.debug({ deleted: n }, 'expired oidc payloads removed'),
+    onError: (err) => logger.warn({ err }, 'expired oidc payload cleanup failed'),
+  });
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'closing after an unexpected error');
     else logger.info({ signal }, 'shutting down');
+    stopCleanup();
     await Promise.allSettled(apps.map((a) => a.close()));
     await database.close();
   });
@@ -68,7 +75,7 @@ async function main(): Promise<void> {
   await mtls.listen({ host: config.host, port: config.mtlsPort });
   const readyMs = Math.round(performance.now());
   logger.info({ readyMs, main: main.addresses(), mtls: mtls.addresses(), tls: tls.source }, 'renkei ready');
-  process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demo: config.seedDemoData }));
+  process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demo: config.seedDemoData, initialAccessToken: secrets.initialAccessToken }));
 }
 
 main().catch((err: unknown) => {

@@ -9,6 +9,7 @@ export function startupBanner(opts: {
   tlsSource: string;
   readyMs: number;
   demo: boolean;
+  initialAccessToken?: string | undefined;
 }): string {
   const { config } = opts;
   const lines = [
@@ -23,6 +24,10 @@ export function startupBanner(opts: {
   ];
   if (opts.demo) {
     lines.push('', ...formatDemoCredentials());
+    if (opts.initialAccessToken) {
+      lines.push('', 'initial access token for dynamic client registration (RFC 7591) by the demo partner:',
+        `  ${opts.initialAccessToken}`, `  POST ${config.publicUrl}/oauth2/register with "Authorization: Bearer <token>"`);
+    }
   }
   lines.push('', 'Stop with Ctrl+C.', '');
   return `${lines.join('\n')}\n`;

@@ -31,12 +31,13 @@ export async function createAuthorizationServer(deps: {
   config: Readonly<Config>;
   db: Kysely<Database>;
   logger: Logger;
-  secrets: { cookieKeys: string[]; keyEncryptionKey: Buffer };
+  secrets: { cookieKeys: string[]; keyEncryptionKey: Buffer; initialAccessToken?: string | undefined };
 }): Promise<Provider> {
   const { config, db } = deps;
   const signingKeys = await loadSigningKeys(db, deps.secrets.keyEncryptionKey);
   const provider = createProvider({
     config, db, signingKeys, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
+    initialAccessToken: deps.secrets.initialAccessToken ?? config.initialAccessToken,
     hooks: {
       skipsBusinessSelection: (clientId) => clientSkipsBusinessSelection(db, clientId),
       needsPinRegistration: async (userId) => (await pinStatusOfVisibleAccounts(db, userId)).some((a) => !a.registered),

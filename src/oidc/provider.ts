@@ -40,6 +40,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   keyEncryptionKey: Buffer;
   signingKeys: JWK[];
+  /** The static token of the demo partner (INITIAL_ACCESS_TOKEN or the demo's generated one). */
+  initialAccessToken: string | undefined;
   hooks: PolicyHooks & {
     /** Renders an error page the provider cannot send to the client (bad client_id, expired interaction). */
     renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string | undefined }, error: Error): Promise<void>;
@@ -66,8 +68,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: createAdapterFactory({
       db,
       clockTolerance: 15,
-      staticInitialAccessToken: config.initialAccessToken
-        ? { token: config.initialAccessToken, partnerId: deps.hooks.staticTokenPartner }
+      staticInitialAccessToken: deps.initialAccessToken
+        ? { token: deps.initialAccessToken, partnerId: deps.hooks.staticTokenPartner }
         : undefined,
     }),
     jwks: { keys: deps.signingKeys as never },
