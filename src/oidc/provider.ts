@@ -133,7 +133,12 @@ export function createProvider(deps: ProviderDeps): Provider {
       resourceIndicators: {
         enabled: true,
         defaultResource: () => audience,
-        useGrantedResource: () => true,
+        // The API is the default resource, except when a token request asks only for OIDC scopes
+        // (e.g. a refresh with scope=openid): that yields an access token for userinfo (DESIGN §7).
+        useGrantedResource: (ctx) => {
+          const scope = ctx.oidc.params?.scope;
+          return !(typeof scope === 'string' && scope.split(' ').every((s) => OIDC_SCOPES.includes(s)));
+        },
         getResourceServerInfo: (_ctx, resourceIndicator, client) => {
           if (resourceIndicator !== audience) throw new errors.InvalidTarget(`the only resource is ${audience}`);
           // Only the 利用業務 the bank allows this client (DESIGN §3 partner onboarding).
