@@ -14,6 +14,7 @@ import { healthRoutes } from './health/health.routes.ts';
 import { certificateLoginRoutes, interactionsRoutes } from './interactions/interactions.routes.ts';
 import { createAuthorizationServer } from './oidc/authorization-server.ts';
 import { mountProvider } from './oidc/oidc.plugin.ts';
+import { resourceApi } from './resource-api/resource-api.plugin.ts';
 import { landingRoutes, type LandingLink } from './landing/landing.routes.ts';
 import { deriveCodeKey } from './business-id/confirmations.service.ts';
 import { internetBankingPlugin } from './internet-banking/ib.plugin.ts';
@@ -99,6 +100,12 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   } else {
     await app.register(certificateLoginRoutes, { config });
   }
+
+  // Resource API (DESIGN §8): DPoP on the main origin, certificate-bound tokens on the mutual-TLS one.
+  await app.register(resourceApi, {
+    db: deps.db, config, keyEncryptionKey: deps.secrets.keyEncryptionKey,
+    origin: listener === 'main' ? config.publicUrl : config.mtlsPublicUrl,
+  });
 
   // ---- Internet banking and ビジネスID管理 (issue 5): /ib/*, /dev/mailbox ----
   if (listener === 'main') {

@@ -1,6 +1,27 @@
-import { sql } from 'kysely';
-import type { AccountTypeCode } from '../db/database.ts';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { AccountTypeCode, Database } from '../db/database.ts';
 import type { Db } from '../db/transaction.ts';
+
+type VisibilityScope = {
+  u: Database['users'];
+  a: Database['accounts'];
+  g: Database['groups'];
+  r: Database['group_account_rights'];
+};
+
+/**
+ * The 照会 rule of DESIGN §5 as one SQL condition over the aliases u (user), a (account), g (the
+ * user's group, left-joined) and r (the group's rights on the account, left-joined): the master or an
+ * individual sees everything of the customer; a member what their group may 照会 right now.
+ */
+export function userMaySeeAccount(eb: ExpressionBuilder<VisibilityScope, keyof VisibilityScope>) {
+  return eb.or([
+    eb('u.role', '=', 'master'),
+    eb.and([eb('a.account_type_code', '=', '01'), eb('r.inquiry', '=', true)]),
+    eb.and([eb('a.account_type_code', '=', '11'), eb('g.time_deposit_inquiry', '=', true)]),
+    eb.and([eb('a.account_type_code', '=', '51'), eb('g.fx_inquiry', '=', true)]),
+  ]);
+}
 
 export interface VisibleAccount {
   id: string;
@@ -31,12 +52,7 @@ export async function visibleAccounts(db: Db, userId: string, onlyAccountIds?: s
     .where('u.id', '=', userId)
     .where('u.deleted_at', 'is', null)
     .where('u.status', 'in', ['active', 'setup_required'])
-    .where((eb) => eb.or([
-      eb('u.role', '=', 'master'),
-      eb.and([eb('a.account_type_code', '=', '01'), eb('r.inquiry', '=', true)]),
-      eb.and([eb('a.account_type_code', '=', '11'), eb('g.time_deposit_inquiry', '=', true)]),
-      eb.and([eb('a.account_type_code', '=', '51'), eb('g.fx_inquiry', '=', true)]),
-    ]));
+    .where((eb) => userMaySeeAccount(eb as never));
   if (onlyAccountIds) {
     if (onlyAccountIds.length === 0) return [];
     q = q.where('a.id', 'in', onlyAccountIds);

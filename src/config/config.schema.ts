@@ -38,6 +38,7 @@ export const EnvSchema = Type.Object({
   PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 6, maximum: 64, default: 8 }),
   PASSWORD_MAX_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 32 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  API_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -70,4 +71,6 @@ export interface Config {
   keyEncryptionKey: Buffer | undefined;
   password: { minLength: number; maxLength: number };
   shutdownGraceMs: number;
+  /** Resource API requests per client per minute, per process (429 beyond). */
+  apiRateLimitPerMinute: number;
 }

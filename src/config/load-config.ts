@@ -92,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     keyEncryptionKey: e.KEY_ENCRYPTION_KEY === undefined ? undefined : Buffer.from(e.KEY_ENCRYPTION_KEY, 'base64url'),
     password: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
   });
 }
 

@@ -270,6 +270,11 @@ export interface SigningKeysTable {
   retired_at: Timestamp | null;
 }
 
+export interface DpopProofJtisTable {
+  key: string;
+  expires_at: Date;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -290,6 +295,7 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   oidc_payloads: OidcPayloadsTable;
   signing_keys: SigningKeysTable;
+  dpop_proof_jtis: DpopProofJtisTable;
   ib_sessions: IbSessionsTable;
   pending_changes: PendingChangesTable;
 }

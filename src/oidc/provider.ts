@@ -1,8 +1,9 @@
-import { createHash, hkdfSync, X509Certificate } from 'node:crypto';
+import { hkdfSync, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import { errors, Provider, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { presentedCertificate } from '../certificates/from-request.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { BUSINESS_SCOPES, BUSINESS_SCOPES_METADATA, findClient, KNOWN_SCOPES, OIDC_SCOPES } from '../partners/clients.repository.ts';
@@ -64,6 +65,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ]),
   );
 
+  const certOpts = { clientCertHeader: config.clientCertHeader, trustedProxies: config.trustedProxies };
   const configuration: Configuration = {
     adapter: createAdapterFactory({
       db,
@@ -126,9 +128,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         certificateBoundAccessTokens: true,
         tlsClientAuth: true,
         selfSignedTlsClientAuth: false,
-        getCertificate: peerCertificate,
+        getCertificate: (ctx) => presentedCertificate(ctx, certOpts),
         certificateAuthorized: (ctx) => (ctx.socket as TLSSocket).authorized === true,
-        certificateSubjectMatches: (ctx, property, expected) => subjectMatches(peerCertificate(ctx), property, expected),
+        certificateSubjectMatches: (ctx, property, expected) => subjectMatches(presentedCertificate(ctx, certOpts), property, expected),
       },
       resourceIndicators: {
         enabled: true,
@@ -265,13 +267,6 @@ function grantOf(ctx: KoaContextWithOIDC): { getOIDCScope(): string } | undefine
   return ctx.oidc.entities.Grant as { getOIDCScope(): string } | undefined;
 }
 
-/** The certificate the client presented on this TLS connection (the mutual-TLS listener). */
-function peerCertificate(ctx: KoaContextWithOIDC): X509Certificate | undefined {
-  const socket = ctx.socket as TLSSocket;
-  const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(true) : undefined;
-  return peer?.raw ? new X509Certificate(peer.raw) : undefined;
-}
-
 function subjectMatches(cert: X509Certificate | undefined, property: string, expected: string): boolean {
   if (!cert) return false;
   if (property === 'tls_client_auth_subject_dn') return normalizeDn(cert.subject) === normalizeDn(expected);
@@ -281,11 +276,6 @@ function subjectMatches(cert: X509Certificate | undefined, property: string, exp
 
 function normalizeDn(dn: string): string {
   return dn.split(/[\n,]/).map((p) => p.trim()).filter(Boolean).sort().join(',');
-}
-
-/** RFC 8705 §3.1 thumbprint of a certificate, as carried in `cnf.x5t#S256`. */
-export function certificateThumbprint(cert: X509Certificate): string {
-  return createHash('sha256').update(cert.raw).digest('base64url');
 }
 
 /** Whether a client's bank-side settings skip the 利用業務 screen. */

@@ -83,3 +83,6 @@ export class AppError extends Error {
 
 export const serviceUnavailable = (cause?: unknown) =>
   new AppError(503, 'service_unavailable', { headers: { 'retry-after': '5' }, cause });
+
+export const invalidParameter = (message?: { ja: string; en: string }, detail?: unknown) =>
+  new AppError(400, 'invalid_parameter', { message, detail });

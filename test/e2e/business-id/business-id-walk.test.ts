@@ -12,6 +12,8 @@ import { lastToken } from '../../integration/business-id/flow-helpers.ts';
  * real HTTPS listener, with mail over real SMTP: グループ追加 → ユーザー追加 → the new user's first login →
  * ログインパスワード再設定 → the user's reset and setup again. One screenshot per screen, for review.
  */
+// Real browser / many argon2 hashes: generous under a loaded CI machine.
+t.setTimeout(180_000);
 const smtp = await startSmtpSink(t);
 const tls = await generateSelfSigned(['localhost']);
 const { app, database } = await buildTestApp(t, { env: { SMTP_URL: smtp.url, DEV_MAILBOX: 'false' }, build: { https: { key: tls.key, cert: tls.cert } } });
@@ -58,8 +60,8 @@ t.test('group add → user add → first login → password reset → setup agai
   const first = admin.locator('.account-rights').first();
   for (const right of ['照会', '操作', '振込・振替']) await first.getByLabel(right, { exact: true }).check();
   await admin.getByLabel('あり', { exact: true }).first().check();
-  await admin.getByLabel('承認限度額1件').fill('500');
-  await admin.getByLabel('自己承認限度額1件').fill('50');
+  await admin.getByLabel('承認限度額1件', { exact: true }).fill('500');
+  await admin.getByLabel('自己承認限度額1件', { exact: true }).fill('50');
   await admin.locator('.other-right', { hasText: 'グループ・ユーザー権限設定' }).getByLabel('可', { exact: true }).check();
   await shot(admin, 'bid-04-group-new');
   await admin.getByRole('button', { name: '確認' }).click();

@@ -1,0 +1,49 @@
+import { sql, type Kysely } from 'kysely';
+import { userMaySeeAccount } from '../business-id/account-access.ts';
+import type { Database } from '../db/database.ts';
+
+export interface GrantContext {
+  grantId: string;
+  userId: string;
+  clientId: string;
+}
+
+export type GrantCheck = { ok: true; grant: GrantContext } | { ok: false; reason: string };
+
+/**
+ * The bank's grant behind a token, checked at the moment of the call (DESIGN §5): it exists, belongs
+ * to the token's client, is neither revoked nor expired, and its user is still active.
+ */
+export async function checkGrant(db: Kysely<Database>, oidcGrantId: string, clientId: string): Promise<GrantCheck> {
+  const row = await db
+    .selectFrom('grants as g')
+    .innerJoin('users as u', 'u.id', 'g.user_id')
+    .select([
+      'g.id', 'g.user_id', 'g.client_id',
+      sql<boolean>`g.revoked_at is null and g.expires_at > now()`.as('active'),
+      sql<boolean>`u.status = 'active' and u.deleted_at is null`.as('user_active'),
+    ])
+    .where('g.oidc_grant_id', '=', oidcGrantId)
+    .executeTakeFirst();
+  if (!row || row.client_id !== clientId) return { ok: false, reason: 'the grant does not exist' };
+  if (!row.active) return { ok: false, reason: 'the grant was revoked or has expired' };
+  if (!row.user_active) return { ok: false, reason: 'the user is no longer active' };
+  return { ok: true, grant: { grantId: row.id, userId: row.user_id, clientId: row.client_id } };
+}
+
+/**
+ * The accounts a grant lets its client read now: covered by the grant, registered with the user's
+ * 照会用暗証番号, and visible under the user's current group rights. Callers add their columns and
+ * filters; an account missing from the result is `account_forbidden` whatever the reason.
+ */
+export function accessibleAccounts(db: Kysely<Database>, grant: GrantContext) {
+  return db
+    .selectFrom('grant_accounts as ga')
+    .innerJoin('accounts as a', 'a.id', 'ga.account_id')
+    .innerJoin('users as u', (j) => j.on('u.id', '=', grant.userId))
+    .innerJoin('pin_registrations as p', (j) => j.onRef('p.account_id', '=', 'a.id').onRef('p.user_id', '=', 'u.id'))
+    .leftJoin('groups as g', 'g.id', 'u.group_id')
+    .leftJoin('group_account_rights as r', (j) => j.onRef('r.group_id', '=', 'u.group_id').onRef('r.account_id', '=', 'a.id'))
+    .where('ga.grant_id', '=', grant.grantId)
+    .where((eb) => userMaySeeAccount(eb as never));
+}

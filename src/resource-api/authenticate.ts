@@ -1,0 +1,68 @@
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { certificateThumbprint, presentedCertificate } from '../certificates/from-request.ts';
+import type { Config } from '../config/config.schema.ts';
+import type { Database } from '../db/database.ts';
+import type { AccessTokenClaims, AccessTokenVerifier } from './access-token.ts';
+import { checkGrant, type GrantContext } from './account-access.repository.ts';
+import { invalidToken, type Scheme } from './api-errors.ts';
+import { verifyDpopProof, type DpopNonces } from './dpop.ts';
+
+export interface ApiAuth {
+  claims: AccessTokenClaims;
+  grant: GrantContext;
+  scheme: Scheme;
+  scopes: Set<string>;
+}
+
+export interface AuthenticatorDeps {
+  db: Kysely<Database>;
+  config: Readonly<Config>;
+  verifier: AccessTokenVerifier;
+  nonces: DpopNonces;
+  /** The public origin of the listener this API instance serves (for the DPoP htu). */
+  origin: string;
+  requireDpopNonce: boolean;
+}
+
+/**
+ * Authenticates a resource request (DESIGN §8): `Authorization: DPoP` with a proof (RFC 9449), or
+ * `Bearer` over the mutual-TLS origin with the certificate the token is bound to (RFC 8705). Tokens
+ * in the query string and unbound tokens are refused; the bank grant behind the token must still be
+ * active and its user too. Every refusal is a 401 with the matching WWW-Authenticate challenge.
+ */
+export function createAuthenticator(deps: AuthenticatorDeps) {
+  return async function authenticate(request: FastifyRequest): Promise<ApiAuth> {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && 'access_token' in query) throw invalidToken('both', 'access tokens in the query string are not accepted');
+    const header = request.headers.authorization;
+    if (!header) throw invalidToken('both', 'no access token', { noCredentials: true });
+    const m = /^(DPoP|Bearer) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+    if (!m) throw invalidToken('both', 'the Authorization header is malformed');
+    const scheme: Scheme = m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+    const token = m[2]!;
+
+    const verified = await deps.verifier.verify(token);
+    if (!verified.ok) throw invalidToken(scheme, verified.reason);
+    const { claims } = verified;
+    const jkt = claims.cnf?.jkt;
+    const x5t = claims.cnf?.['x5t#S256'];
+    if (!jkt && !x5t) throw invalidToken(scheme, 'unbound access tokens are not accepted');
+
+    if (scheme === 'DPoP') {
+      if (!jkt) throw invalidToken('Bearer', 'this token is bound to a certificate: present it with Bearer over mutual TLS');
+      const htu = `${deps.origin}${request.url.split('?')[0]}`;
+      await verifyDpopProof(deps.db, request.headers.dpop, { method: request.method, htu, accessToken: token, expectedJkt: jkt }, deps.nonces, { requireNonce: deps.requireDpopNonce });
+    } else {
+      if (jkt) throw invalidToken('DPoP', 'this token is DPoP-bound: use the DPoP scheme with a proof');
+      const cert = presentedCertificate({ socket: request.raw.socket, headers: request.headers }, { clientCertHeader: deps.config.clientCertHeader, trustedProxies: deps.config.trustedProxies });
+      if (!cert || certificateThumbprint(cert) !== x5t) {
+        throw invalidToken('Bearer', 'the certificate this token is bound to was not presented');
+      }
+    }
+
+    const grant = await checkGrant(deps.db, claims.grant_id, claims.client_id);
+    if (!grant.ok) throw invalidToken(scheme, grant.reason);
+    return { claims, grant: grant.grant, scheme, scopes: new Set(claims.scope.split(' ')) };
+  };
+}
