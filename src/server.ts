@@ -3,7 +3,8 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { createAuthorizationServer } from './oidc/authorization-server.ts';
-import { scheduleExpiredPayloadCleanup } from './oidc/payload-cleanup.ts';
+import { deleteExpiredPayloads, scheduleCleanup } from './oidc/payload-cleanup.ts';
+import { deleteExpiredProofJtis } from './resource-api/dpop.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { openConfiguredDb } from './db/create-db.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -58,10 +59,13 @@ async function main(): Promise<void> {
   const mtls = await buildApp(deps, { listener: 'mtls', https: { ...tlsBase, requestCert: true, rejectUnauthorized: false } });
 
   const apps: FastifyInstance[] = [main, mtls];
-  const stopCleanup = scheduleExpiredPayloadCleanup(database.db, {
+  const stopCleanup = scheduleCleanup({
+    oidcPayloads: () => deleteExpiredPayloads(database.db),
+    dpopProofs: () => deleteExpiredProofJtis(database.db),
+  }, {
     everyMs: 5 * 60_000,
-    onDeleted: (n) => logger.debug({ deleted: n }, 'expired oidc payloads removed'),
-    onError: (err) => logger.warn({ err }, 'expired oidc payload cleanup failed'),
+    onDeleted: (task, n) => logger.debug({ task, deleted: n }, 'expired rows removed'),
+    onError: (err) => logger.warn({ err }, 'cleanup of expired rows failed'),
   });
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'closing after an unexpected error');

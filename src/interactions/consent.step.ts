@@ -13,7 +13,6 @@ import { JOURNEY_TEXTS } from './journey.i18n.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-const TYPE_NAMES = { ja: { '01': '普通', '11': '円定期', '51': '外貨普通' }, en: { '01': 'Ordinary', '11': 'Time deposit', '51': 'Foreign currency' } } as const;
 const DAY = 86_400_000;
 
 /**
@@ -51,7 +50,7 @@ export async function consentView(db: Kysely<Database>, details: Details, lang: 
     websiteUrl: c.client.partner.websiteUrl,
     consentIntro: t.consentIntro(`${c.client.partner.serviceName}（${c.client.partner.legalName}）`),
     businesses: c.business.map((s) => t.business[s] ?? s),
-    accounts: c.accounts.map((a) => `${a.branchName}（${a.branchCode}） ${TYPE_NAMES[lang][a.accountTypeCode]}${a.currency === 'JPY' ? '' : ` ${a.currency}`} ${a.accountNumber}`),
+    accounts: c.accounts.map((a) => `${a.branchName}（${a.branchCode}） ${t.accountTypes[a.accountTypeCode]}${a.currency === 'JPY' ? '' : ` ${a.currency}`} ${a.accountNumber}`),
     periodStart: formatJst(c.start, lang),
     periodEnd: formatJst(c.end, lang),
     consentDays: c.client.consentPeriodDays,

@@ -94,8 +94,15 @@ export async function interactionsRoutes(app: FastifyInstance, opts: Interaction
     const partner = await db
       .selectFrom('oauth_clients').innerJoin('partners', 'partners.id', 'oauth_clients.partner_id')
       .select(['partners.service_name', 'partners.legal_name']).where('client_id', '=', String(details.params.client_id)).executeTakeFirst();
+    // Steps the journey passed over (seed 000: shown only when needed), so the progress bar can say so.
+    const done = (details.lastSubmission ?? {}) as Record<string, unknown>;
+    const skipped = [
+      ...(['register_pin', 'consent'].includes(details.prompt.name) && !done.select_business ? [1] : []),
+      ...(details.prompt.name === 'consent' && !done.register_pin ? [2, 3] : []),
+    ];
     const common = {
       uid: details.uid,
+      skipped,
       csrfToken: await reply.generateCsrf({ userInfo: details.uid } as never),
       requester: partner ? `${partner.service_name}（${partner.legal_name}）` : client?.clientName ?? String(details.params.client_id),
       langSwitch: { ja: `/interaction/${details.uid}?lang=ja`, en: `/interaction/${details.uid}?lang=en` },

@@ -16,20 +16,23 @@ export async function deleteExpiredPayloads(db: Kysely<Database>, graceSeconds =
 }
 
 /**
- * Runs the cleanup every `everyMs` in the background (never keeping the process alive), reporting
- * failures through `onError` instead of crashing: a database outage only postpones it.
+ * Runs cleanup tasks (expired protocol rows, spent DPoP proofs, ...) every `everyMs` in the
+ * background, never keeping the process alive and never overlapping; failures go to `onError`
+ * instead of crashing: a database outage only postpones the next run.
  * @returns a function that stops it
  */
-export function scheduleExpiredPayloadCleanup(
-  db: Kysely<Database>,
-  opts: { everyMs: number; onDeleted?: (n: number) => void; onError: (err: unknown) => void },
+export function scheduleCleanup(
+  tasks: Record<string, () => Promise<number>>,
+  opts: { everyMs: number; onDeleted?: (task: string, n: number) => void; onError: (err: unknown) => void },
 ): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    deleteExpiredPayloads(db)
-      .then((n) => { if (n > 0) opts.onDeleted?.(n); })
+    Promise.all(Object.entries(tasks).map(async ([name, task]) => {
+      const n = await task();
+      if (n > 0) opts.onDeleted?.(name, n);
+    }))
       .catch(opts.onError)
       .finally(() => { running = false; });
   }, opts.everyMs);

@@ -2,7 +2,8 @@ import { jwtVerify, createLocalJWKSet, SignJWT, importJWK, type JWK } from 'jose
 import { sql } from 'kysely';
 import t from 'tap';
 import { createAdapterFactory } from '../../../src/oidc/adapter.ts';
-import { deleteExpiredPayloads, scheduleExpiredPayloadCleanup } from '../../../src/oidc/payload-cleanup.ts';
+import { deleteExpiredPayloads, scheduleCleanup } from '../../../src/oidc/payload-cleanup.ts';
+import { deleteExpiredProofJtis } from '../../../src/resource-api/dpop.ts';
 import { loadSigningKeys, purgeRetiredKeys, rotateSigningKeys } from '../../../src/oidc/signing-keys.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 
@@ -78,11 +79,15 @@ t.test('expired rows are cleaned up, live ones kept', async (t) => {
   t.ok((await deleteExpiredPayloads(db)) >= 1);
   const left = await db.selectFrom('oidc_payloads').select('id').where('model', '=', 'Interaction').execute();
   t.same(left.map((r) => r.id), ['live']);
-  let deleted = -1;
   await adapter('Interaction').upsert('dead2', { kind: 'Interaction', jti: 'dead2' } as never, 600);
   await db.updateTable('oidc_payloads').set({ expires_at: new Date(Date.now() - 3_600_000) }).where('id', '=', 'dead2').execute();
-  const stop = scheduleExpiredPayloadCleanup(db, { everyMs: 20, onDeleted: (n) => { deleted = n; }, onError: (e) => t.error(e) });
-  while (deleted < 0) await new Promise((r) => setTimeout(r, 10));
+  await db.insertInto('dpop_proof_jtis').values([{ key: 'spent', expires_at: new Date(Date.now() - 1000) }, { key: 'fresh', expires_at: new Date(Date.now() + 60_000) }]).execute();
+  const seen: Record<string, number> = {};
+  const stop = scheduleCleanup({ payloads: () => deleteExpiredPayloads(db), proofs: () => deleteExpiredProofJtis(db) },
+    { everyMs: 20, onDeleted: (task, n) => { seen[task] = n; }, onError: (e) => t.error(e) });
+  while (!seen.payloads || !seen.proofs) await new Promise((r) => setTimeout(r, 10));
   stop();
-  t.equal(deleted, 1, 'the schedule runs the cleanup');
+  t.same(seen, { payloads: 1, proofs: 1 }, 'the schedule runs every task');
+  const left2 = await db.selectFrom('dpop_proof_jtis').select('key').execute();
+  t.same(left2.map((r) => r.key), ['fresh'], 'proofs still inside their window are kept');
 });
