@@ -27,7 +27,40 @@ export function createAdapterFactory(deps: AdapterDeps) {
   return (model: string): Adapter => {
     if (model === 'Client') return clientAdapter(deps);
     if (model === 'InitialAccessToken') return initialAccessTokenAdapter(deps);
+    if (model === 'ReplayDetection') return replayDetectionAdapter(deps);
     return payloadAdapter(deps, model);
+  };
+}
+
+/** Longer than any proof or assertion the provider accepts, so a claimed jti outlives its usefulness. */
+const REPLAY_WINDOW_S = 900;
+
+/**
+ * Replay detection (client assertions, DPoP proofs) as one atomic claim. The provider asks
+ * `find(id)` and, when nothing is found, saves the id: two round trips, and two concurrent requests
+ * carrying the same proof could both find nothing. Here `find` inserts the id unless present, in one
+ * statement: the first caller gets "not found" (and its later save is a no-op), every other caller,
+ * in any process, finds the claim and the provider refuses the replay.
+ */
+function replayDetectionAdapter({ db }: AdapterDeps): Adapter {
+  return {
+    async find(id) {
+      const claimed = await db
+        .insertInto('oidc_payloads')
+        .values({ model: 'ReplayDetection', id, payload: JSON.stringify({ jti: id, kind: 'ReplayDetection' }), expires_at: sql<Date>`now() + make_interval(secs => ${REPLAY_WINDOW_S})` })
+        .onConflict((oc) => oc.columns(['model', 'id']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (claimed) return undefined;
+      const now = Math.floor(Date.now() / 1000);
+      return { jti: id, kind: 'ReplayDetection', iat: now, exp: now + REPLAY_WINDOW_S } as AdapterPayload;
+    },
+    upsert: async () => {},
+    destroy: async (id) => { await db.deleteFrom('oidc_payloads').where('model', '=', 'ReplayDetection').where('id', '=', id).execute(); },
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+    consume: async () => {},
+    revokeByGrantId: async () => {},
   };
 }
 

@@ -71,6 +71,15 @@ t.test('the adapter: upsert, find, atomic single use, expiry, grant revocation',
   await t.rejects(adapter('InitialAccessToken').upsert('x', {} as never), /cli/, 'tokens are issued by the CLI only');
 });
 
+t.test('replay detection claims an id atomically, across concurrent callers', async (t) => {
+  const replay = createAdapterFactory({ db, clockTolerance: 15 })('ReplayDetection');
+  const results = await Promise.all([1, 2, 3, 4].map(() => replay.find('proof-jti-hash')));
+  t.equal(results.filter((r) => r === undefined).length, 1, 'exactly one caller sees it as new');
+  t.ok(results.filter((r) => r !== undefined).every((r) => r!.jti === 'proof-jti-hash'), 'the others find it: a replay');
+  await replay.upsert('proof-jti-hash', {} as never, 60);
+  t.ok(await replay.find('proof-jti-hash'), 'still claimed after the provider saves it');
+});
+
 t.test('expired rows are cleaned up, live ones kept', async (t) => {
   const adapter = createAdapterFactory({ db, clockTolerance: 15 });
   await adapter('Interaction').upsert('live', { kind: 'Interaction', jti: 'live' } as never, 600);
