@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { invalidParameter } from '../shared/errors.ts';
 import {
-  AccountsResponseSchema, API_ERRORS, BalancesQuerySchema, BalancesResponseSchema, TransactionsQuerySchema, TransactionsResponseSchema,
+  AccountsResponseSchema, API_ERRORS, BalancesQuerySchema, NoQuerySchema, BalancesResponseSchema, TransactionsQuerySchema, TransactionsResponseSchema,
 } from './accounts.schemas.ts';
 import { accessibleAccounts } from './account-access.repository.ts';
 import { accountForbidden, insufficientScope } from './api-errors.ts';
@@ -37,7 +37,7 @@ export async function accountsRoutes(app: FastifyInstance, opts: { db: Kysely<Da
   const { db } = opts;
 
   app.get('/accounts', {
-    schema: { summary: '口座一覧照会', tags: ['accounts'], security: [{ DPoP: [] }, { mtls: [] }], response: { 200: AccountsResponseSchema, ...API_ERRORS } },
+    schema: { summary: '口座一覧照会', tags: ['accounts'], security: [{ DPoP: [] }, { mtls: [] }], querystring: NoQuerySchema, response: { 200: AccountsResponseSchema, ...API_ERRORS } },
   }, async (request) => {
     requireScope(request, ['balances', 'transactions']);
     const rows = await accessibleAccounts(db, request.apiAuth.grant)

@@ -69,6 +69,9 @@ export const TransactionsResponseSchema = Type.Object({
   transactions: Type.Array(Type.Ref('Transaction')),
 }, { additionalProperties: false });
 
+/** GET /accounts takes no parameters: an unknown one is a 400, as on the other endpoints. */
+export const NoQuerySchema = Type.Object({}, { additionalProperties: false });
+
 /** Query strings are validated loosely by type here; the route checks dates and keys for clear messages. */
 export const BalancesQuerySchema = Type.Object({
   accountId: Type.Optional(Type.String({ maxLength: 29 })),

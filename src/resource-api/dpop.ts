@@ -74,7 +74,7 @@ export async function verifyDpopProof(
   if (header.typ !== 'dpop+jwt') throw invalidDpopProof('the DPoP proof typ must be dpop+jwt');
   if (!header.alg || !(DPOP_ALGS as readonly string[]).includes(header.alg)) throw invalidDpopProof('the DPoP proof algorithm is not accepted');
   const jwk = header.jwk as JWK | undefined;
-  if (!jwk || PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalidDpopProof('the DPoP proof must carry a public key');
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk) || PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalidDpopProof('the DPoP proof must carry a public key');
   let payload;
   try {
     ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...DPOP_ALGS] }));

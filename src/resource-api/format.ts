@@ -34,7 +34,7 @@ export function firstDayOfMonth(date: string): string {
 
 /** A real calendar date in `YYYY-MM-DD` (rejects 2026-02-30). */
 export function isCalendarDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  if (!/^(?!0000)\d{4}-\d{2}-\d{2}$/.test(value)) return false; // PostgreSQL has no year 0
   const d = new Date(`${value}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
 }

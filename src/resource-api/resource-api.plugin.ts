@@ -36,7 +36,8 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
   const { config, db } = opts;
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      // 3.1: the first version with the mutualTLS security scheme type.
+      openapi: '3.1.0',
       info: {
         title: 'renkei 参照系API',
         version: '1.0.0',

@@ -1,0 +1,132 @@
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import t from 'tap';
+import { apiSessionFor } from '../../helpers/api-session.ts';
+import { dpopGet, rawGet } from '../../helpers/api-probe.ts';
+import { startAuthServer } from '../../helpers/auth-server.ts';
+
+// DESIGN §8: the OpenAPI 3 document at /api/v1/openapi.json and the browsable page at /api/docs.
+t.setTimeout(180_000);
+
+const server = await startAuthServer(t);
+const docRes = await rawGet(server, '/api/v1/openapi.json');
+type Json = Record<string, any>;
+const doc = docRes.body as Json;
+const PATHS = ['/api/v1/accounts', '/api/v1/accounts/balances', '/api/v1/accounts/transactions'];
+const jsonSchemaOf = (path: string, status: string) => doc.paths[path].get.responses[status].content['application/json'].schema as Json;
+
+/** Every `$ref` in a JSON value. */
+function refs(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) refs(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '$ref' && typeof v === 'string') out.push(v);
+      else refs(v, out);
+    }
+  }
+  return out;
+}
+const resolve = (ref: string) => ref.replace(/^#\//, '').split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+  .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Json)[key] : undefined), doc);
+
+t.test('the document is served without authentication as JSON and is an OpenAPI 3 document', async (t) => {
+  t.equal(docRes.status, 200);
+  t.match(docRes.headers.get('content-type'), /^application\/json/);
+  t.match(doc.openapi, /^3\.\d+\.\d+$/, 'an OpenAPI 3 version');
+  t.type(doc.info?.title, 'string');
+  t.type(doc.info?.version, 'string');
+  t.ok(doc.servers.some((s: Json) => s.url === server.issuer), 'the main origin is a server');
+  t.ok(doc.servers.some((s: Json) => s.url === server.mtlsUrl), 'the mutual-TLS origin is a server');
+  const all = refs(doc);
+  t.ok(all.length > 0);
+  for (const ref of new Set(all)) t.ok(ref.startsWith('#/') && resolve(ref) !== undefined, `${ref} resolves inside the document`);
+  for (const [path, item] of Object.entries<Json>(doc.paths)) {
+    for (const [method, op] of Object.entries<Json>(item)) {
+      for (const [status, response] of Object.entries<Json>(op.responses)) t.type(response.description, 'string', `${method} ${path} ${status} has a description`);
+    }
+  }
+});
+
+t.test('the three paths are listed with their parameters and response schemas', async (t) => {
+  t.same(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/')).sort(), [...PATHS].sort(), 'exactly the three API paths (the document itself is hidden)');
+  for (const path of PATHS) {
+    const op = doc.paths[path].get as Json;
+    t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '429', '503'], `${path}: the statuses of the error table`);
+    for (const status of ['400', '401', '403', '429', '503']) t.same(jsonSchemaOf(path, status), { $ref: '#/components/schemas/ErrorResponse' }, `${path} ${status}: ErrorResponse`);
+    t.same(op.security, [{ DPoP: [] }, { mtls: [] }], `${path}: DPoP or mTLS`);
+  }
+  t.same(jsonSchemaOf(PATHS[0]!, '200').required, ['accounts', 'baseDate', 'baseTime']);
+  t.same(jsonSchemaOf(PATHS[0]!, '200').properties.accounts.items, { $ref: '#/components/schemas/Account' });
+  t.same(jsonSchemaOf(PATHS[1]!, '200').properties.balances.items, { $ref: '#/components/schemas/Balance' });
+  const tx = jsonSchemaOf(PATHS[2]!, '200');
+  t.same(tx.properties.transactions.items, { $ref: '#/components/schemas/Transaction' });
+  t.equal(tx.properties.hasNext.type, 'boolean', 'hasNext a boolean');
+  t.equal(tx.properties.count.type, 'string', 'count a string');
+  t.notOk(tx.required.includes('nextItemKey'), 'nextItemKey optional');
+  const params = (doc.paths[PATHS[2]!].get.parameters as Json[]).map((p) => [p.name, p.in, p.required]);
+  t.same(params, [['accountId', 'query', true], ['dateFrom', 'query', false], ['dateTo', 'query', false], ['nextItemKey', 'query', false]]);
+  t.same((doc.paths[PATHS[1]!].get.parameters as Json[]).map((p) => [p.name, p.in, p.required]), [['accountId', 'query', false]]);
+  const account = doc.components.schemas.Account as Json;
+  for (const field of ['accountId', 'branchCode', 'branchName', 'accountTypeCode', 'accountTypeName', 'accountNumber', 'primaryAccountCode',
+    'primaryAccountCodeName', 'accountName', 'accountNameKana', 'currencyCode', 'currencyName', 'transferLimitAmount']) {
+    t.ok(field in account.properties, `Account.${field}`);
+  }
+});
+
+t.test('the security schemes describe DPoP and mutual TLS', async (t) => {
+  const schemes = doc.components.securitySchemes as Json;
+  t.match(schemes.DPoP, { type: 'http', scheme: 'DPoP' });
+  t.match(schemes.mtls, { type: 'mutualTLS' });
+});
+
+t.test('the security scheme types are ones the declared OpenAPI version defines', async (t) => {
+  const allowed = /^3\.0\./.test(doc.openapi) ? ['apiKey', 'http', 'oauth2', 'openIdConnect'] : ['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'];
+  for (const [name, s] of Object.entries<Json>(doc.components.securitySchemes)) t.ok(allowed.includes(s.type), `${name}: ${s.type} in OpenAPI ${doc.openapi}`);
+});
+
+t.test('real answers validate against the documented schemas', async (t) => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema(doc, 'openapi.json');
+  const validatorFor = (path: string, status: string) =>
+    ajv.getSchema(`openapi.json#/paths/${path.replaceAll('/', '~1')}/get/responses/${status}/content/application~1json/schema`)!;
+  const master = await apiSessionFor(server, '1000000001', 'Aozora2024');
+  const calls: [string, string][] = [
+    ['/api/v1/accounts', '/api/v1/accounts'],
+    ['/api/v1/accounts/balances', '/api/v1/accounts/balances'],
+    ['/api/v1/accounts/transactions', '/api/v1/accounts/transactions?accountId=101011000088&dateFrom=2026-08-01&dateTo=2026-11-20'],
+    ['/api/v1/accounts/transactions', '/api/v1/accounts/transactions?accountId=101511000995&dateFrom=2026-08-01'],
+  ];
+  for (const [path, url] of calls) {
+    const res = await dpopGet(server, master, url);
+    t.equal(res.status, 200, url);
+    const validate = validatorFor(path, '200');
+    t.ok(validate(res.body), `${url} matches its schema ${JSON.stringify(validate.errors?.slice(0, 3) ?? [])}`);
+  }
+  const refused = await rawGet(server, '/api/v1/accounts');
+  const validate = validatorFor('/api/v1/accounts', '401');
+  t.ok(validate(refused.body), `a 401 matches ErrorResponse ${JSON.stringify(validate.errors ?? [])}`);
+});
+
+t.test('/api/docs serves the browsable page from this origin only, under a Content-Security-Policy', async (t) => {
+  const page = await rawGet(server, '/api/docs', { accept: 'text/html' });
+  t.equal(page.status, 200);
+  t.match(page.headers.get('content-type'), /^text\/html/);
+  t.match(page.text, /<div id="swagger-ui"><\/div>/);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  t.match(csp, /default-src 'self'/, 'a CSP');
+  t.match(csp, /script-src 'self'/);
+  t.notMatch(csp, /https?:|\*|'unsafe-eval'/, 'no external sources, wildcards or eval');
+  const urls = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  t.ok(urls.length > 3);
+  t.same(urls.filter((u) => /^(?:[a-z]+:)?\/\//i.test(u)), [], 'every asset from this origin');
+  for (const u of urls) {
+    const asset = await rawGet(server, new URL(u, `${server.issuer}/api/docs`).toString());
+    t.equal(asset.status, 200, `${u} is served`);
+  }
+  const init = await rawGet(server, '/api/docs/static/swagger-initializer.js');
+  const code = init.text.replace(/\/\/.*$/gm, '');
+  t.notMatch(code, /https?:\/\//, 'the initializer loads nothing from outside (comments aside)');
+  t.match(code, /resolveUrl\('\.\/json'\)/, 'the spec comes from this origin');
+  t.match((await rawGet(server, '/api/docs/json')).body, { openapi: doc.openapi, paths: Object });
+});
