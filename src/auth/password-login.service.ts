@@ -29,7 +29,9 @@ export type PasswordLoginResult =
   /** Correct password, but the customer logs in by client certificate only (DESIGN §6 1-1). */
   | { ok: false; reason: 'certificate_required' }
   /** Correct (old) password, but an administrator reset it: the mailed URL sets a new one. */
-  | { ok: false; reason: 'password_reset_pending' };
+  | { ok: false; reason: 'password_reset_pending' }
+  /** Correct password, but the first-login setup is pending: only internet banking may continue. */
+  | { ok: false; reason: 'setup_required' };
 
 /** A hash to verify against when the login ID is unknown, so the answer takes as long either way. */
 let decoy: Promise<string> | undefined;
@@ -78,7 +80,7 @@ export async function loginWithPassword(
     return { ok: false, reason: 'invalid_credentials' };
   }
 
-  const refusal = refusalAfterCorrectPassword(row.status, row.login_method as LoginMethod);
+  const refusal = refusalAfterCorrectPassword(row.status, row.login_method as LoginMethod, channel);
   if (refusal) {
     await recordAudit(db, { ...audit, type: 'login.failure', outcome: 'failure', details: { channel, reason: refusal } });
     return { ok: false, reason: refusal };
@@ -95,10 +97,12 @@ export async function loginWithPassword(
   };
 }
 
-function refusalAfterCorrectPassword(status: UserStatus, method: LoginMethod): 'locked' | 'certificate_required' | 'password_reset_pending' | undefined {
-  if (status === 'locked') return 'locked';
-  if (status === 'reset_pending') return 'password_reset_pending';
-  if (method === 'certificate') return 'certificate_required';
+function refusalAfterCorrectPassword(status: UserStatus, method: LoginMethod, channel: 'api_consent' | 'internet_banking') {
+  if (status === 'locked') return 'locked' as const;
+  if (status === 'reset_pending') return 'password_reset_pending' as const;
+  if (method === 'certificate') return 'certificate_required' as const;
+  // The first-login setup (取引パスワード) happens in internet banking; a partner's journey waits for it.
+  if (status === 'setup_required' && channel === 'api_consent') return 'setup_required' as const;
   return undefined;
 }
 

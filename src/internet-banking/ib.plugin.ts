@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
+import { recordAudit } from '../audit/audit.repository.ts';
 import { loginWithPassword } from '../auth/password-login.service.ts';
-import { canManageCustomerSettings } from '../business-id/actor.ts';
+import { canManageCustomerSettings, loadActor } from '../business-id/actor.ts';
 import { businessIdRoutes } from '../business-id/business-id.routes.ts';
 import { AppError } from '../shared/errors.ts';
 import { verifyCsrf } from './csrf.ts';
-import { createIbSession, endIbSession } from './ib-session.ts';
+import { createIbSession, endIbSession, touchIbSession } from './ib-session.ts';
 import { field, formError, IB_COOKIE, langOf, LANG_COOKIE, render, requestContext, requireRight, requireSession, type IbDeps } from './ib-pages.ts';
 import { completeFirstLoginSetup, completeLoginReset, findLoginReset } from './passwords.service.ts';
 
@@ -14,6 +15,8 @@ const LOGIN_REFUSALS = {
   locked: 'user_locked',
   certificate_required: 'certificate_required',
   password_reset_pending: 'password_reset_pending',
+  // Only the consent journey refuses it (internet banking runs the setup itself); kept for exhaustiveness.
+  setup_required: 'login_failed',
 } as const;
 
 /**
@@ -55,7 +58,14 @@ export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function 
   app.post('/ib/logout', { preHandler: verifyCsrf }, async (request, reply) => {
     const raw = request.cookies[IB_COOKIE];
     const u = raw ? request.unsignCookie(raw) : undefined;
-    if (u?.valid && u.value) await endIbSession(db, u.value);
+    if (u?.valid && u.value) {
+      const live = await touchIbSession(db, u.value);
+      await endIbSession(db, u.value);
+      const actor = live ? await loadActor(db, live.userId) : undefined;
+      if (actor) {
+        await recordAudit(db, { type: 'logout', customerId: actor.customerId, actorUserId: actor.id, actorLoginId: actor.loginId, details: { channel: 'internet_banking' }, context: requestContext(request) });
+      }
+    }
     reply.clearCookie(IB_COOKIE, { path: '/' });
     return reply.redirect('/ib/login', 303);
   });
@@ -69,7 +79,7 @@ export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function 
 
   // 初回ログイン時の設定 (seed 003 §4-4): nothing else is reachable until it is done.
   const setupSession = requireSession(deps, { allowSetup: true });
-  app.get('/ib/setup', { preHandler: setupSession }, async (request, reply) => render(request, reply, 'ib/setup'));
+  app.get('/ib/setup', { preHandler: setupSession }, async (request, reply) => render(request, reply, 'ib/setup', { bounds: config.password }));
   app.post('/ib/setup', { preHandler: [verifyCsrf, setupSession] }, async (request, reply) => {
     try {
       await completeFirstLoginSetup(db, {
@@ -79,7 +89,7 @@ export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function 
       });
     } catch (err) {
       const e = formError(err, langOf(request));
-      return render(request, reply, 'ib/setup', { error: e.message }, e.status);
+      return render(request, reply, 'ib/setup', { bounds: config.password, error: e.message }, e.status);
     }
     return render(request, reply, 'ib/setup-done');
   });
@@ -89,7 +99,7 @@ export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function 
     const { token } = request.params as { token: string };
     const live = await findLoginReset(db, token);
     if (!live) return render(request, reply, 'ib/password-reset', { token, invalid: true }, 410);
-    return render(request, reply, 'ib/password-reset', { token });
+    return render(request, reply, 'ib/password-reset', { token, bounds: config.password });
   });
   app.post('/ib/password-reset/:token', { preHandler: verifyCsrf }, async (request, reply) => {
     const { token } = request.params as { token: string };
@@ -100,7 +110,7 @@ export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function 
       });
     } catch (err) {
       const e = formError(err, langOf(request));
-      return render(request, reply, 'ib/password-reset', { token, error: e.message }, e.status);
+      return render(request, reply, 'ib/password-reset', { token, bounds: config.password, error: e.message }, e.status);
     }
     return render(request, reply, 'ib/password-reset-done');
   });

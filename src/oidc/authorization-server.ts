@@ -40,7 +40,8 @@ export async function createAuthorizationServer(deps: {
     initialAccessToken: deps.secrets.initialAccessToken ?? config.initialAccessToken,
     hooks: {
       skipsBusinessSelection: (clientId) => clientSkipsBusinessSelection(db, clientId),
-      needsPinRegistration: async (userId) => (await pinStatusOfVisibleAccounts(db, userId)).some((a) => !a.registered),
+      // Step 3 has something to do only for an account not registered and not locked.
+      needsPinRegistration: async (userId) => (await pinStatusOfVisibleAccounts(db, userId)).some((a) => !a.registered && !a.locked),
       staticTokenPartner: async () => {
         const p = await db.selectFrom('partners').select('id')
           .where('legal_name', '=', DEMO_PARTNER.legalName).where('service_name', '=', DEMO_PARTNER.serviceName).executeTakeFirst();

@@ -12,7 +12,7 @@ export interface JourneyResult {
 export interface PolicyHooks {
   /** Whether the client's business selection screen is skipped (bank-controlled client setting). */
   skipsBusinessSelection(clientId: string): Promise<boolean>;
-  /** Whether the user still has visible accounts without a PIN registration (that are not locked). */
+  /** Whether the user still has a visible account whose PIN can be registered (unregistered, not locked). */
   needsPinRegistration(userId: string): Promise<boolean>;
 }
 

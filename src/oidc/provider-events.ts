@@ -41,7 +41,8 @@ export function subscribeProviderEvents(provider: Provider, db: Kysely<Database>
     log.error({ err, route: ctx?.oidc?.route }, 'oidc-provider server error');
   });
   provider.on('registration_create.success', (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
-    recordAudit(db, { type: 'client.registered', details: { clientId: client.clientId }, context: { ip: ctx.ip, userAgent: ctx.get('user-agent') } })
+    const write = recordAudit(db, { type: 'client.registered', details: { clientId: client.clientId }, context: { ip: ctx.ip, userAgent: ctx.get('user-agent') } })
       .catch((err: unknown) => log.error({ err }, 'could not audit a registration'));
+    (ctx.state[PENDING] ??= []).push(write);
   });
 }

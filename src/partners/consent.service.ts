@@ -25,6 +25,9 @@ export interface ConsentRecord {
  */
 export async function recordConsent(db: Db, c: ConsentRecord): Promise<{ grantId: string; replacedOidcGrantId: string | null }> {
   return inTransaction(db, async (trx) => {
+    // Two tabs (or a double click) consenting at once: the user's row lock serialises them, so the
+    // one-active-grant rule is kept without ever surfacing as a unique-index error.
+    await trx.selectFrom('users').select('id').where('id', '=', c.userId).forUpdate().executeTakeFirstOrThrow();
     const previous = await trx
       .updateTable('grants')
       .set({ revoked_at: sql<Date>`now()`, revoked_by: 'system', revoke_reason: 'replaced by a new consent' })
