@@ -5,6 +5,7 @@ import * as m0003 from './2026_11_21_0003_create_partners_and_grants.ts';
 import * as m0004 from './2026_11_21_0004_create_credentials_audit_mail.ts';
 import * as m1001 from './2026_11_21_1001_create_signing_keys.ts';
 import * as m1002 from './2026_11_21_1002_create_dpop_proof_jtis.ts';
+import * as m1003 from './2026_11_21_1003_notify_client_changes.ts';
 import * as m2001 from './2026_11_21_2001_create_ib_sessions_and_pending_changes.ts';
 
 /** Every migration, statically imported so they are type-checked and no directory is scanned at run time. */
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_21_0004_create_credentials_audit_mail': m0004,
   '2026_11_21_1001_create_signing_keys': m1001,
   '2026_11_21_1002_create_dpop_proof_jtis': m1002,
+  '2026_11_21_1003_notify_client_changes': m1003,
   '2026_11_21_2001_create_ib_sessions_and_pending_changes': m2001,
 };

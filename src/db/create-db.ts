@@ -10,6 +10,12 @@ export type DatabaseKind = 'postgres' | 'pglite';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: DatabaseKind;
+  /**
+   * PostgreSQL LISTEN: `onMessage` receives each payload on `channel`. While the listening connection
+   * is down, notifications are lost, so on reconnecting `onMessage('*')` tells the listener to forget
+   * everything it cached. Returns a function that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   /** Closes the pool or the embedded instance; safe to call twice. */
   close(): Promise<void>;
 }
@@ -56,12 +62,70 @@ export async function createDb(options: CreateDbOptions): Promise<DatabaseHandle
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: once(() => db.destroy()) };
+    const listeners: Array<() => Promise<void>> = [];
+    return {
+      db,
+      kind: 'postgres',
+      async listen(channel, onMessage) {
+        const stop = await listenWithReconnect(options.databaseUrl!, channel, onMessage);
+        listeners.push(stop);
+        return stop;
+      },
+      close: once(async () => {
+        await Promise.all(listeners.map((stop) => stop()));
+        await db.destroy();
+      }),
+    };
   }
   if (options.pgliteDir) await mkdir(path.resolve(options.pgliteDir), { recursive: true });
   const pglite = await PGlite.create(options.pgliteDir ? path.resolve(options.pgliteDir) : undefined, { parsers });
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-  return { db, kind: 'pglite', close: once(() => db.destroy()) };
+  return {
+    db,
+    kind: 'pglite',
+    listen: async (channel, onMessage) => {
+      const unlisten = await pglite.listen(channel, onMessage);
+      return async () => {
+        if (!pglite.closed) await unlisten();
+      };
+    },
+    close: once(() => db.destroy()),
+  };
+}
+
+/**
+ * A dedicated connection for LISTEN (a pooled one would be handed to queries), reconnecting with a
+ * growing delay when the server goes away, and reporting '*' after every reconnection.
+ */
+async function listenWithReconnect(url: string, channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let delay = 250;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    c.on('notification', (n) => { if (n.channel === channel) onMessage(n.payload ?? '*'); });
+    c.on('error', () => {});
+    c.on('end', () => {
+      if (stopped) return;
+      onMessage('*');
+      setTimeout(() => { void connect().catch(() => {}); }, delay).unref();
+      delay = Math.min(delay * 2, 10_000);
+    });
+    try {
+      await c.connect();
+      await c.query(`listen ${pg.Client.prototype.escapeIdentifier(channel)}`);
+      client = c;
+      delay = 250;
+    } catch (err) {
+      await c.end().catch(() => {});
+      throw err;
+    }
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => {});
+  };
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

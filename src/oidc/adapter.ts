@@ -2,6 +2,7 @@ import { decodeProtectedHeader, calculateJwkThumbprint, type JWK } from 'jose';
 import { sql, type Kysely } from 'kysely';
 import { errors, Provider, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/database.ts';
+import type { ClientCache } from './client-cache.ts';
 import { BUSINESS_SCOPES, BUSINESS_SCOPES_METADATA, disableClient, findClient, OIDC_SCOPES, partnerOfInitialAccessToken, saveRegisteredClient } from '../partners/clients.repository.ts';
 
 /** Models whose `consume` must succeed exactly once: the database decides races between requests. */
@@ -13,6 +14,8 @@ export interface AdapterDeps {
   clockTolerance: number;
   /** INITIAL_ACCESS_TOKEN from the environment, and the partner it registers clients for. */
   staticInitialAccessToken?: { token: string; partnerId: () => Promise<string | undefined> } | undefined;
+  /** Clients as the provider sees them, invalidated by LISTEN/NOTIFY (none: read every time). */
+  clientCache?: ClientCache<AdapterPayload> | undefined;
 }
 
 type Payload = AdapterPayload & Record<string, unknown>;
@@ -167,16 +170,21 @@ function clientAdapter(deps: AdapterDeps): Adapter {
   const { db } = deps;
   return {
     async find(id) {
-      const client = await findClient(db, id);
-      return client ? clientPayload(client.metadata, client.allowedScopes) : undefined;
+      const load = async () => {
+        const client = await findClient(db, id);
+        return client ? clientPayload(client.metadata, client.allowedScopes) : undefined;
+      };
+      return deps.clientCache ? deps.clientCache.get(id, load) : load();
     },
     async upsert(id, payload) {
       const iat = Provider.ctx?.oidc?.entities?.InitialAccessToken as { jti?: string } | undefined;
       const partner = iat?.jti ? await partnerForToken(deps, iat.jti) : undefined;
       await saveRegisteredClient(db, id, payload as Record<string, unknown>, partner?.partnerId);
+      deps.clientCache?.invalidate(id);
     },
     async destroy(id) {
       await disableClient(db, id);
+      deps.clientCache?.invalidate(id);
     },
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,

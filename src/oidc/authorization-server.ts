@@ -1,9 +1,11 @@
 import { Eta } from 'eta';
 import type { Kysely } from 'kysely';
-import type { Provider } from 'oidc-provider';
+import type { AdapterPayload, Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.schema.ts';
+import type { DatabaseHandle } from '../db/create-db.ts';
 import type { Database } from '../db/database.ts';
+import { ClientCache } from './client-cache.ts';
 import { DEMO_PARTNER } from '../db/seed/demo-data.ts';
 import { pinStatusOfVisibleAccounts } from '../interactions/inquiry-pin.service.ts';
 import { pickLang } from '../shared/lang.ts';
@@ -32,11 +34,16 @@ export async function createAuthorizationServer(deps: {
   db: Kysely<Database>;
   logger: Logger;
   secrets: { cookieKeys: string[]; keyEncryptionKey: Buffer; initialAccessToken?: string | undefined };
+  /** LISTEN on the database, to drop cached clients when any process changes them. */
+  listen?: DatabaseHandle['listen'];
 }): Promise<Provider> {
   const { config, db } = deps;
   const signingKeys = await loadSigningKeys(db, deps.secrets.keyEncryptionKey);
+  // Without notifications a cache could serve a disabled client: then every lookup reads the table.
+  const clientCache = deps.listen ? new ClientCache<AdapterPayload>({ ttlMs: 60_000 }) : undefined;
+  if (clientCache && deps.listen) await deps.listen('renkei_client_changed', (id) => clientCache.invalidate(id));
   const provider = createProvider({
-    config, db, signingKeys, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
+    config, db, signingKeys, clientCache, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
     initialAccessToken: deps.secrets.initialAccessToken ?? config.initialAccessToken,
     hooks: {
       skipsBusinessSelection: (clientId) => clientSkipsBusinessSelection(db, clientId),

@@ -2,12 +2,13 @@ import { hkdfSync, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
-import { errors, Provider, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, Provider, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { presentedCertificate } from '../certificates/from-request.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { BUSINESS_SCOPES, BUSINESS_SCOPES_METADATA, findClient, KNOWN_SCOPES, OIDC_SCOPES } from '../partners/clients.repository.ts';
 import { createAdapterFactory } from './adapter.ts';
+import type { ClientCache } from './client-cache.ts';
 import { journeyPolicy, type PolicyHooks } from './oidc-policy.ts';
 import { noteOfflineAccessRequest } from './offline-access.ts';
 import { settlePendingWrites } from './provider-events.ts';
@@ -43,6 +44,7 @@ export interface ProviderDeps {
   signingKeys: JWK[];
   /** The static token of the demo partner (INITIAL_ACCESS_TOKEN or the demo's generated one). */
   initialAccessToken: string | undefined;
+  clientCache?: ClientCache<AdapterPayload> | undefined;
   hooks: PolicyHooks & {
     /** Renders an error page the provider cannot send to the client (bad client_id, expired interaction). */
     renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string | undefined }, error: Error): Promise<void>;
@@ -70,6 +72,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: createAdapterFactory({
       db,
       clockTolerance: 15,
+      clientCache: deps.clientCache,
       staticInitialAccessToken: deps.initialAccessToken
         ? { token: deps.initialAccessToken, partnerId: deps.hooks.staticTokenPartner }
         : undefined,

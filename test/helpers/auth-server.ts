@@ -30,7 +30,7 @@ export interface AuthServer {
   issuer: string;
   mtlsUrl: string;
   config: Readonly<Config>;
-  database: DatabaseHandle;
+  database: DatabaseHandle & { url?: string };
   provider: Provider;
   main: FastifyInstance;
   mtls: FastifyInstance;
@@ -53,7 +53,7 @@ export async function startAuthServer(t: TestLike, opts: { env?: Record<string, 
   const sink = memoryLogSink();
   const logger = createLogger('info', sink.stream);
   const base = { config, db: database.db, logger, secrets: TEST_SECRETS };
-  const provider = await createAuthorizationServer(base);
+  const provider = await createAuthorizationServer({ ...base, listen: database.listen });
   const tls = await generateSelfSigned(['localhost']);
   const https = { key: tls.key, cert: tls.cert };
   const main = await buildApp({ ...base, provider }, { listener: 'main', https });

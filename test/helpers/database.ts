@@ -17,7 +17,7 @@ export const testDatabaseUrl: string | undefined = process.env.DATABASE_URL || u
  * PGlite in memory by default; with DATABASE_URL, a new database cloned from a migrated template,
  * so test files running in parallel never see each other's rows.
  */
-export async function createTestDatabase(t: Teardownable, opts: { migrate?: boolean } = {}): Promise<DatabaseHandle> {
+export async function createTestDatabase(t: Teardownable, opts: { migrate?: boolean } = {}): Promise<DatabaseHandle & { url?: string }> {
   const migrate = opts.migrate ?? true;
   if (!testDatabaseUrl) {
     const handle = await createDb({});
@@ -33,7 +33,7 @@ export async function createTestDatabase(t: Teardownable, opts: { migrate?: bool
     await handle.close();
     await withAdmin((c) => c.query(`drop database if exists ${name} with (force)`));
   });
-  return handle;
+  return Object.assign(handle, { url: urlFor(name) });
 }
 
 /** A URL on the same server as DATABASE_URL but naming another database. */
