@@ -17,7 +17,12 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
  */
 export async function createIbSession(db: Db, userId: string): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  await db.deleteFrom('ib_sessions').where('user_id', '=', userId).execute();
+  // Housekeeping on the way: this user's earlier session, and anyone's that can no longer be used.
+  await db.deleteFrom('ib_sessions').where((eb) => eb.or([
+    eb('user_id', '=', userId),
+    eb('expires_at', '<', sql<Date>`now()`),
+    eb('last_seen_at', '<', sql<Date>`now() - make_interval(secs => ${IB_IDLE_TIMEOUT_MS / 1000})`),
+  ])).execute();
   await db
     .insertInto('ib_sessions')
     .values({ token_hash: hashToken(token), user_id: userId, expires_at: new Date(Date.now() + IB_ABSOLUTE_TIMEOUT_MS) })

@@ -74,7 +74,11 @@ export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function 
     const a = request.ibActor!;
     const accounts = await db.selectFrom('accounts').select(['branch_name', 'branch_code', 'account_type_code', 'account_number', 'is_primary', 'balance', 'currency'])
       .where('customer_id', '=', a.customerId).orderBy('is_primary', 'desc').orderBy('account_number').execute();
-    return render(request, reply, 'ib/home', { accounts: a.role === 'master' || a.customerKind === 'individual' ? accounts : [] });
+    // 前回ログイン: the login before this one (users.last_login_at is already this one).
+    const previous = await db.selectFrom('audit_events').select('occurred_at')
+      .where('actor_user_id', '=', a.id).where('type', '=', 'login.success')
+      .orderBy('id', 'desc').offset(1).limit(1).executeTakeFirst();
+    return render(request, reply, 'ib/home', { accounts: a.role === 'master' || a.customerKind === 'individual' ? accounts : [], previousLogin: previous?.occurred_at });
   });
 
   // 初回ログイン時の設定 (seed 003 §4-4): nothing else is reachable until it is done.

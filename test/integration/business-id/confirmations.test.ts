@@ -7,6 +7,9 @@ import { IbClient, visibleText } from '../internet-banking/ib-client.ts';
 import { startSmtpSink } from '../mail/smtp-sink.ts';
 import { lastToken, openConfirmation } from './flow-helpers.ts';
 
+// argon2 hashes and an embedded database per file: generous under a loaded CI machine.
+t.setTimeout(180_000);
+
 const smtp = await startSmtpSink(t);
 const { app, database, logs } = await buildTestApp(t, { env: { SMTP_URL: smtp.url, DEV_MAILBOX: 'false' } });
 const { db } = database;
@@ -130,4 +133,17 @@ t.test('SMTP down: the confirmation screen says so instead of failing silently',
   const res = await master.get(String(proposal.headers.location));
   t.equal(res.statusCode, 503);
   t.match(visibleText(res.body), 'メールを送信できませんでした');
+});
+
+t.test('SMTP down after the change: it is made, and the completion screen says which mail failed', async (t) => {
+  const group = await db.selectFrom('groups').select('id').where('name', '=', '振込').executeTakeFirstOrThrow();
+  await master.get('/ib/business-id/users/new');
+  const proposal = await master.post('/ib/business-id/users/new', { name: ['メール失敗'], email: ['fail@example.test'], groupId: [group.id], action: 'confirm' });
+  const { path } = await openConfirmation(master, proposal);
+  const code = lastToken(smtp.mails, MASTER_MAIL);
+  smtp.failNext(1);
+  const done = await master.post(path, { transactionPassword: 'Torihiki2024', mailToken: code });
+  t.equal(done.statusCode, 200);
+  t.match(visibleText(done.body), '1件のメールを送信できませんでした');
+  t.ok(await db.selectFrom('users').select('id').where('email', '=', 'fail@example.test').executeTakeFirst());
 });

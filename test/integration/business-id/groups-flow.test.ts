@@ -7,6 +7,9 @@ import { startSmtpSink } from '../mail/smtp-sink.ts';
 import { confirmWith, openConfirmation } from './flow-helpers.ts';
 import { insertGrant } from './grant-fixture.ts';
 
+// argon2 hashes and an embedded database per file: generous under a loaded CI machine.
+t.setTimeout(180_000);
+
 const smtp = await startSmtpSink(t);
 const { app, database } = await buildTestApp(t, { env: { SMTP_URL: smtp.url, DEV_MAILBOX: 'false' } });
 const { db } = database;
@@ -184,4 +187,18 @@ t.test('the 101st group is refused, on the screen and at confirmation', async (t
   const { lastToken } = await import('./flow-helpers.ts');
   const late = await master.post(path, { transactionPassword: MASTER.tx, mailToken: lastToken(smtp.mails, MASTER.mail) });
   t.equal(late.statusCode, 409, 'a change entered before the limit was reached is refused at confirmation');
+});
+
+t.test('English is available on the ビジネスID管理 screens', async (t) => {
+  const en = new IbClient(app);
+  await en.login(MASTER.id, MASTER.pw);
+  const list = visibleText((await en.get('/ib/business-id/groups?lang=en')).body);
+  for (const label of ['Groups', 'Operations', 'Edit group', 'Delete groups', 'You can add 0 more groups.']) t.match(list, label);
+  t.match(visibleText((await en.get('/ib/business-id/users')).body), 'more users can be added', 'the choice sticks');
+  await en.get('/ib/business-id/groups/new');
+  t.match(visibleText(en.lastHtml), 'New group');
+  const r = await en.post('/ib/business-id/groups/new', { name: '最後の一つ' });
+  t.equal(r.statusCode, 409);
+  t.match(visibleText(r.body), 'A customer can have at most 100 groups.');
+  t.match(visibleText((await en.get('/ib/?lang=ja')).body), 'ホーム', 'and back to Japanese');
 });

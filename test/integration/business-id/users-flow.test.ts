@@ -9,6 +9,8 @@ import { startSmtpSink } from '../mail/smtp-sink.ts';
 import { lastToken, openConfirmation } from './flow-helpers.ts';
 import { insertGrant } from './grant-fixture.ts';
 
+// Real browser / many argon2 hashes: generous under a loaded CI machine.
+t.setTimeout(180_000);
 const smtp = await startSmtpSink(t);
 const { app, database } = await buildTestApp(t, { env: { SMTP_URL: smtp.url, DEV_MAILBOX: 'false', PUBLIC_URL: 'https://bank.example.test' } });
 const { db } = database;
@@ -111,6 +113,9 @@ t.test('ユーザー編集: selection, edit form, confirmation; group administra
   await admin.login(ADMIN.id, ADMIN.pw);
   await admin.get('/ib/business-id/users?mode=edit');
   const self = await user(ADMIN.id);
+  const ownForm = await admin.post('/ib/business-id/users/edit', { userIds: [self.id] });
+  t.match(ownForm.body, `value="${G_ADMIN}"`);
+  t.notMatch(ownForm.body, `value="${G_TRANSFER}"`, 'seed §4-2: for their own row only groups with グループ・ユーザー権限設定 are offered');
   const demote = await admin.post('/ib/business-id/users/edit/confirm', { userId: [self.id], name: [self.name], email: [self.email], groupId: [G_INQUIRY] });
   t.equal(demote.statusCode, 403);
   t.match(visibleText(demote.body), '「グループ・ユーザー権限設定」が不可のグループへ所属変更することはできません');

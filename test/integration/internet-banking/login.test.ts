@@ -6,6 +6,9 @@ import { IB_IDLE_TIMEOUT_MS } from '../../../src/internet-banking/ib-session.ts'
 import { buildTestApp } from '../../helpers/build-app.ts';
 import { IbClient, visibleText } from './ib-client.ts';
 
+// argon2 hashes and an embedded database per file: generous under a loaded CI machine.
+t.setTimeout(180_000);
+
 const { app, database } = await buildTestApp(t, { env: { DEV_MAILBOX: 'false' } });
 const { db } = database;
 await seedDemoData(db, { today: '2026-11-20' });
@@ -62,6 +65,9 @@ t.test('the master logs in, gets a separate signed session cookie and the full m
   const text = visibleText(home.body);
   for (const label of ['ビジネスID管理', 'グループ一覧', 'ユーザー一覧', 'お客さま情報（申込・設定）', 'ログイン・操作履歴', 'ログアウト']) t.match(text, label);
   t.match(text, '1000088');
+  t.notMatch(text, '前回ログイン', 'no previous login on the first one');
+  await c.login('1000000001', 'Aozora2024');
+  t.match(visibleText((await c.get('/ib/')).body), '前回ログイン', 'the login before this one');
   t.equal(home.headers['cache-control'], 'no-store');
   const rows = await db.selectFrom('ib_sessions').select('token_hash').where('user_id', '=', await userId('1000000001')).execute();
   t.equal(rows.length, 1);
@@ -108,6 +114,7 @@ t.test('sessions end after 15 idle minutes, at the absolute limit, at logout and
   t.equal(out.statusCode, 303);
   t.equal(out.headers.location, '/ib/login');
   t.equal((await db.selectFrom('ib_sessions').select('id').where('user_id', '=', uid).execute()).length, 0, 'logout deletes the session');
+  t.ok(await db.selectFrom('audit_events').select('id').where('type', '=', 'logout').where('actor_user_id', '=', uid).executeTakeFirst(), 'and is audited');
 
   const forged = new IbClient(app);
   forged.cookies.set('renkei_ib', 'A'.repeat(43));

@@ -6,6 +6,9 @@ import { startSmtpSink } from '../mail/smtp-sink.ts';
 import { lastToken, openConfirmation } from '../business-id/flow-helpers.ts';
 import { insertGrant } from '../business-id/grant-fixture.ts';
 
+// argon2 hashes and an embedded database per file: generous under a loaded CI machine.
+t.setTimeout(180_000);
+
 const smtp = await startSmtpSink(t);
 const { app, database } = await buildTestApp(t, { env: { SMTP_URL: smtp.url, DEV_MAILBOX: 'false' } });
 const { db } = database;

@@ -5,7 +5,11 @@ import { buildTestApp, memoryLogSink } from '../../helpers/build-app.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { startSmtpSink } from './smtp-sink.ts';
 
-const { db } = await createTestDatabase(t);
+// argon2 hashes and an embedded database per file: generous under a loaded CI machine.
+t.setTimeout(180_000);
+
+const database = await createTestDatabase(t);
+const { db } = database;
 
 t.test('with SMTP_URL, mail goes over a real SMTP conversation and is not stored', async (t) => {
   const smtp = await startSmtpSink(t);
@@ -45,12 +49,12 @@ t.test('without SMTP_URL, mail is stored in mail_outbox', async (t) => {
 });
 
 t.test('/dev/mailbox shows the outbox only when DEV_MAILBOX is on', async (t) => {
-  const off = await buildTestApp(t, { env: { DEV_MAILBOX: 'false' } });
+  const off = await buildTestApp(t, { database, env: { DEV_MAILBOX: 'false' } });
   t.equal((await off.app.inject({ url: '/dev/mailbox' })).statusCode, 404);
   const landingOff = await off.app.inject({ url: '/' });
   t.notMatch(landingOff.body, /開発用メールボックス/);
 
-  const on = await buildTestApp(t, { env: { DEV_MAILBOX: 'true' } });
+  const on = await buildTestApp(t, { database, env: { DEV_MAILBOX: 'true' } });
   await on.database.db.insertInto('mail_outbox').values({ to_address: 'a@example.test', subject: '<b>件名</b>', text_body: 'コード 111111' }).execute();
   const res = await on.app.inject({ url: '/dev/mailbox', headers: { accept: 'text/html' } });
   t.equal(res.statusCode, 200);

@@ -40,7 +40,9 @@ t.test('every issued access token is sender-constrained: cnf.jkt is the thumbpri
 t.test('a proof built by hand is accepted, as are the variations RFC 9449 allows', async (t) => {
   t.equal((await withProof(await proof())).status, 200, 'the reference proof');
   t.equal((await withProof(await proof({ htu: `${HTU}?x=1#frag` }))).status, 200, 'htu with a query and a fragment (ignored)');
-  t.equal((await withProof(await proof(), { path: `${PATH}?x=1` })).status, 200, 'a request with a query and htu without');
+  // /accounts takes no parameters; the balances endpoint takes one.
+  const withQuery = '/api/v1/accounts/balances?accountId=101011000088';
+  t.equal((await withProof(await proof({ htu: `${server.issuer}/api/v1/accounts/balances` }), { path: withQuery })).status, 200, 'a request with a query and htu without');
   t.equal((await withProof(await proof({ htu: HTU.replace('https://localhost', 'HTTPS://LOCALHOST') }))).status, 200, 'scheme and host in upper case');
   t.equal((await withProof(await proof({ claims: { extra: 'x' }, header: { extra: 'y' } }))).status, 200, 'unknown header members and claims');
   t.equal((await withProof(await proof({ iat: Math.floor(Date.now() / 1000) - 30 }))).status, 200, 'thirty seconds old');
