@@ -131,6 +131,9 @@ function payloadAdapter({ db, clockTolerance }: AdapterDeps, model: string): Ada
 async function bindRefreshTokenToProofKey(payload: Payload): Promise<Payload> {
   if (payload.jkt || payload['x5t#S256']) return payload;
   const ctx = Provider.ctx;
+  // The access token issued in the same request already carries the proof key's thumbprint.
+  const atJkt = (ctx?.oidc?.entities?.AccessToken as { jkt?: string } | undefined)?.jkt;
+  if (atJkt) return { ...payload, jkt: atJkt };
   const proof = ctx?.get('dpop');
   if (!proof) return payload;
   const { jwk } = decodeProtectedHeader(proof);

@@ -206,6 +206,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: (ctx, client, code) =>
       client.grantTypeAllowed('refresh_token')
       && (code.scopes.has('offline_access') || grantOf(ctx)?.getOIDCScope().split(' ').includes('offline_access') === true),
+    // Refresh tokens live as long as the grant, not the 10-minute login session (DESIGN §7). The code
+    // lost `offline_access` at PAR (see issueRefreshToken), so the default would bind it to the session.
+    expiresWithSession: (ctx, code) =>
+      !(code.scopes.has('offline_access') || grantOf(ctx)?.getOIDCScope().split(' ').includes('offline_access') === true),
     extraTokenClaims: (_ctx, token) => (token.kind === 'AccessToken' && token.grantId ? { grant_id: token.grantId } : undefined),
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
     interactions: {
