@@ -1,20 +1,31 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createDb } from '../src/db/create-db.ts';
+import type { Kysely } from 'kysely';
+import { createDb, type DatabaseHandle } from '../src/db/create-db.ts';
+import type { Database } from '../src/db/database.ts';
+import { seedDemoData } from '../src/db/seed/seed.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { generateSelfSigned } from '../src/tls/server-certificate.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { cpuSeconds, cpuSecondsOf, HAS_TASKSET, startServer } from './lib/server-process.ts';
+import { journeyBenchmark } from './lib/journey-bench.ts';
+import { tokenBenchmark } from './lib/token-report.ts';
+import { apiBenchmark } from './lib/api-bench.ts'; // bench api (helper-8)
 
 /**
  * `npm run bench -- <name>`: load benchmarks on loopback, each variant beside a baseline measured in
  * the same run, reported as ratios. Servers run pinned to core 0, this load generator to core 1.
  * Knobs: BENCH_SECONDS (per sample, default 10), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS
- * (default 32), BENCH_DATABASE_URL (an admin URL on the PostgreSQL server; default the local one).
+ * (default 32), BENCH_DATABASE_URL (an admin URL on the PostgreSQL server; default the local one);
+ * for `token` BENCH_WARMUP_SECONDS (default 2), BENCH_MAX_CODES (default 40000), BENCH_TOKEN_ONLY=code,
+ * BENCH_CPU_PROF=dir (V8 profile of each measured sample; `node bench/lib/profile-summary.ts dir`) and
+ * BENCH_TOKEN_EXPERIMENTS (what-if variants, see bench/lib/token-report.ts); for `journey`
+ * BENCH_JOURNEYS (per case, default 5) and BENCH_VERBOSE=1 (every request of the first journey).
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -29,14 +40,39 @@ interface Variant {
   env: Record<string, string>;
 }
 
-interface Benchmark {
+/** A load comparison of one GET path: the subject beside its baseline, alternating rounds. */
+interface Comparison {
   describe: string;
   path: string;
   baseline: Variant;
   subject: Variant;
 }
 
-async function benchmarks(ctx: { dbUrl: string; certFile: string; keyFile: string; dataDir: string }): Promise<Record<string, Benchmark>> {
+interface BenchContext {
+  dbUrl: string;
+  certFile: string;
+  keyFile: string;
+  /** PEM of the servers' certificate (names localhost and 127.0.0.1). */
+  cert: string;
+  dataDir: string;
+  /** The bench database with the demo data (DESIGN §9) seeded, opened on first use. */
+  seededDb(): Promise<Kysely<Database>>;
+}
+
+/** Every benchmark either is a comparison (the default runner) or runs itself and returns its report. */
+type Benchmark = Comparison | { describe: string; run(ctx: BenchContext): Promise<unknown> };
+
+/** renkei's own server environment for bench servers: same database, TLS, fixed secrets, production log level. */
+function renkeiEnv(ctx: BenchContext): Record<string, string> {
+  return {
+    TLS_CERT_FILE: ctx.certFile, TLS_KEY_FILE: ctx.keyFile, DATABASE_URL: ctx.dbUrl, DATABASE_POOL_SIZE: '10',
+    PORT: '19443', MTLS_PORT: '19444', PUBLIC_URL: 'https://127.0.0.1:19443', MTLS_PUBLIC_URL: 'https://127.0.0.1:19444',
+    DATA_DIR: ctx.dataDir, SEED_DEMO_DATA: 'false', MIGRATE_ON_START: 'false', LOG_LEVEL: 'info',
+    COOKIE_KEYS: 'bench-cookie-key-0123456789abcdefghijklmnop', KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
+  };
+}
+
+async function benchmarks(ctx: BenchContext): Promise<Record<string, Benchmark>> {
   const tls = { TLS_CERT_FILE: ctx.certFile, TLS_KEY_FILE: ctx.keyFile, DATABASE_URL: ctx.dbUrl, DATABASE_POOL_SIZE: '10' };
   return {
     readyz: {
@@ -49,6 +85,20 @@ async function benchmarks(ctx: { dbUrl: string; certFile: string; keyFile: strin
         env: { ...tls, PORT: '19443', MTLS_PORT: '19444', DATA_DIR: ctx.dataDir, SEED_DEMO_DATA: 'false', MIGRATE_ON_START: 'false', LOG_LEVEL: 'info' },
       },
     },
+    token: {
+      describe: 'POST /oauth2/token, private_key_jwt + DPoP: authorization_code and refresh_token grants',
+      run: (c) => tokenBenchmark(c, renkeiEnv(c)),
+    },
+    // ---- bench api (helper-8): the resource API beside bare Fastify + jose + pg ----
+    api: {
+      describe: 'GET /api/v1/accounts/balances and a ~100-line statement page, DPoP-bound tokens, PostgreSQL',
+      run: (c) => apiBenchmark(c, renkeiEnv(c)),
+    },
+    // ---- end of bench api ----
+    journey: {
+      describe: 'one whole journey (PAR → login → 利用業務 → PIN → confirm → permission → code): server time and database round trips',
+      run: (c) => journeyBenchmark(c, renkeiEnv(c)),
+    },
   };
 }
 
@@ -57,15 +107,22 @@ interface Sample extends LoadResult {
   pgCpuUsPerReq: number;
 }
 
+/**
+ * PostgreSQL backends serving the bench database (`postgres: … user renkei_bench host(port) …`): not
+ * every `postgres` process, since other clusters and test databases on this machine come and go
+ * (a backend exiting mid-sample made the difference negative).
+ */
+const BENCH_DB_BACKENDS = / renkei_bench (127.0.0.1|\[local\])/;
+
 async function measure(v: Variant, url: string): Promise<Sample> {
   const server = await startServer(v.cmd, v.env, url);
   try {
     await runLoad({ url, connections: CONNECTIONS, seconds: 2 }); // warm-up: JIT, pool, TLS sessions
     const cpu0 = cpuSeconds(server.pid);
-    const pg0 = cpuSecondsOf(/postgres/);
+    const pg0 = cpuSecondsOf(BENCH_DB_BACKENDS);
     const r = await runLoad({ url, connections: CONNECTIONS, seconds: SECONDS });
     const perReq = (s: number) => (r.requests ? (s * 1e6) / r.requests : NaN);
-    return { ...r, serverCpuUsPerReq: perReq(cpuSeconds(server.pid) - cpu0), pgCpuUsPerReq: perReq(cpuSecondsOf(/postgres/) - pg0) };
+    return { ...r, serverCpuUsPerReq: perReq(cpuSeconds(server.pid) - cpu0), pgCpuUsPerReq: perReq(cpuSecondsOf(BENCH_DB_BACKENDS) - pg0) };
   } finally {
     await server.stop();
   }
@@ -90,8 +147,9 @@ async function main(): Promise<void> {
     const r = spawnSync('taskset', ['-c', '1', process.execPath, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, BENCH_PINNED: '1' } });
     process.exit(r.status ?? 1);
   }
+  await takeBenchLock();
   const requested = process.argv.slice(2);
-  const dbName = 'renkei_bench';
+  const dbName = process.env.BENCH_DB_NAME ?? 'renkei_bench'; // another name lets two benches run side by side (helper-8)
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`drop database if exists ${dbName} with (force)`);
@@ -103,12 +161,23 @@ async function main(): Promise<void> {
   await handle.close();
 
   const dir = await mkdtemp(path.join(tmpdir(), 'renkei-bench-'));
-  const tls = await generateSelfSigned(['localhost']);
+  const tls = await generateSelfSigned(['localhost', '127.0.0.1']);
   const certFile = path.join(dir, 'server.crt');
   const keyFile = path.join(dir, 'server.key');
   await writeFile(certFile, tls.cert);
   await writeFile(keyFile, tls.key, { mode: 0o600 });
-  const all = await benchmarks({ dbUrl, certFile, keyFile, dataDir: dir });
+  let seeded: DatabaseHandle | undefined;
+  const ctx: BenchContext = {
+    dbUrl, certFile, keyFile, cert: tls.cert, dataDir: dir,
+    async seededDb() {
+      if (!seeded) {
+        seeded = await createDb({ databaseUrl: dbUrl, poolSize: 2 });
+        await seedDemoData(seeded.db);
+      }
+      return seeded.db;
+    },
+  };
+  const all = await benchmarks(ctx);
   const names = requested.length ? requested : Object.keys(all);
   const unknown = names.filter((n) => !all[n]);
   if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(all).join(', ')}`);
@@ -117,6 +186,11 @@ async function main(): Promise<void> {
   process.stdout.write(`bench: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, server on core 0${HAS_TASKSET ? '' : ' (taskset missing: unpinned)'}, load on core 1\n`);
   for (const name of names) {
     const b = all[name]!;
+    if ('run' in b) {
+      process.stdout.write(`\n${name}: ${b.describe}\n`);
+      report[name] = await b.run(ctx);
+      continue;
+    }
     const url = `https://127.0.0.1:19443${b.path}`;
     const base: Sample[] = [];
     const subj: Sample[] = [];
@@ -138,7 +212,48 @@ async function main(): Promise<void> {
   const file = path.join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   await writeFile(file, `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, report }, null, 2)}\n`);
   process.stdout.write(`\nresults: ${path.relative(ROOT, file)}\n`);
+  await seeded?.close();
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * One bench at a time on this machine: every run drops and recreates the renkei_bench database and
+ * binds ports 19443/19444, so a second run would break the first. Waits (up to 15 min) for a running
+ * one, identified by the PID in the lock file; a stale lock (dead PID) is taken over.
+ */
+async function takeBenchLock(): Promise<void> {
+  const lock = path.join(tmpdir(), 'renkei-bench.lock');
+  const deadline = Date.now() + 15 * 60_000;
+  for (let said = false; ; ) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      process.on('exit', () => {
+        try {
+          if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
+        } catch {
+          // already gone
+        }
+      });
+      return;
+    } catch {
+      const holder = Number(readFileSync(lock, 'utf8'));
+      let alive = false;
+      try {
+        process.kill(holder, 0);
+        alive = true;
+      } catch {
+        // not running
+      }
+      if (!alive) {
+        unlinkSync(lock);
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`another bench (PID ${holder}) still holds ${lock}`);
+      if (!said) process.stdout.write(`bench: waiting for the bench running as PID ${holder}\n`);
+      said = true;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import pg from 'pg';
+import { serveIpc } from '../lib/ipc-server.ts';
+
+/**
+ * Baseline for `bench api`: the unavoidable work of renkei's resource API and nothing else — TLS,
+ * HTTP routing, one access-token JWT verified with jose (same keys and options as
+ * src/resource-api/access-token.ts), one DPoP proof verified with jose's EmbeddedJWK and the same
+ * checks as src/resource-api/dpop.ts (typ, alg, public jwk, htm, htu, iat, ath, jkt, jti recorded in
+ * PostgreSQL), then the same SQL statements renkei runs for the endpoint (captured from a run with
+ * the pg driver's queries logged), sent with pg directly (unnamed statements, as Kysely sends them),
+ * and a JSON answer with the same fields. No logging, no rate limit, no schemas, no security headers.
+ */
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+const origin = process.env.PUBLIC_URL!;
+const keys = createLocalJWKSet({ keys: (await pool.query<{ public_jwk: JWK }>('select public_jwk from signing_keys')).rows.map((r) => r.public_jwk) });
+const DPOP_ALGS = ['ES256', 'PS256', 'EdDSA'];
+const PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+const SQL_JTI = 'insert into "dpop_proof_jtis" ("key", "expires_at") values ($1, now() + make_interval(secs => $2)) on conflict ("key") do nothing returning "key"';
+const SQL_GRANT = 'select "g"."id", "g"."user_id", "g"."client_id", g.revoked_at is null and g.expires_at > now() as "active", u.status = \'active\' and u.deleted_at is null as "user_active" from "grants" as "g" inner join "users" as "u" on "u"."id" = "g"."user_id" where "g"."oidc_grant_id" = $1';
+const ACCESSIBLE = 'from "grant_accounts" as "ga" inner join "accounts" as "a" on "a"."id" = "ga"."account_id" inner join "users" as "u" on "u"."id" = $U inner join "pin_registrations" as "p" on "p"."account_id" = "a"."id" and "p"."user_id" = "u"."id" left join "groups" as "g" on "g"."id" = "u"."group_id" left join "group_account_rights" as "r" on "r"."group_id" = "u"."group_id" and "r"."account_id" = "a"."id"';
+const VISIBLE = '("u"."role" = $R0 or ("a"."account_type_code" = $R1 and "r"."inquiry" = $R2) or ("a"."account_type_code" = $R3 and "g"."time_deposit_inquiry" = $R4) or ("a"."account_type_code" = $R5 and "g"."fx_inquiry" = $R6))';
+const visible = (first: number) => VISIBLE.replace(/\$R(\d)/g, (_m, i: string) => `$${first + Number(i)}`);
+const VISIBLE_PARAMS = ['master', '01', true, '11', true, '51', true];
+const SQL_BALANCES = `select "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", coalesce(sum(case when t.transaction_date >= $1::date then case when t.transaction_type = 1 then t.amount else -t.amount end end), 0) as "net_today", coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end), 0) as "net_month" ${ACCESSIBLE.replace('$U', '$2')} left join "transactions" as "t" on "t"."account_id" = "a"."id" and "t"."transaction_date" >= $3 where "ga"."grant_id" = $4 and ${visible(5)} and "a"."public_id" = $12 group by "a"."id", "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", "a"."is_primary", "a"."account_number" order by "a"."is_primary" desc, "a"."account_type_code", "a"."account_number"`;
+const SQL_ACCOUNT = `select "a"."id", "a"."public_id", "a"."currency" ${ACCESSIBLE.replace('$U', '$1')} where "ga"."grant_id" = $2 and ${visible(3)} and "a"."public_id" = $10`;
+const SQL_PAGE = 'select "item_key", "transaction_date", "value_date", "transaction_type", "amount", "balance_after", "remarks" from "transactions" where "account_id" = $1 and "transaction_date" >= $2 and "transaction_date" <= $3 order by "item_key" limit $4';
+
+// Dates come back as strings, as renkei's pool is configured (DATE → text).
+pg.types.setTypeParser(1082, (v) => v);
+
+class Refused extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function authenticate(request: FastifyRequest): Promise<{ grantId: string; userId: string; scope: Set<string> }> {
+  const m = /^DPoP ([A-Za-z0-9\-._~+/]+=*)$/.exec(request.headers.authorization ?? '');
+  if (!m) throw new Refused(401, 'no token');
+  const token = m[1]!;
+  const { payload: at } = await jwtVerify(token, keys, {
+    issuer: origin, audience: `${origin}/api/v1`, typ: 'at+jwt', algorithms: ['ES256', 'PS256'], clockTolerance: 5,
+    requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'scope'],
+  });
+  const jkt = (at.cnf as { jkt?: string } | undefined)?.jkt;
+  if (!jkt || typeof at.grant_id !== 'string' || typeof at.client_id !== 'string' || typeof at.scope !== 'string') throw new Refused(401, 'claims');
+  const proof = request.headers.dpop;
+  if (typeof proof !== 'string' || proof.includes(',')) throw new Refused(401, 'proof');
+  const header = decodeProtectedHeader(proof);
+  const jwk = header.jwk as JWK | undefined;
+  if (header.typ !== 'dpop+jwt' || !header.alg || !DPOP_ALGS.includes(header.alg) || !jwk || PRIVATE.some((k) => k in jwk)) throw new Refused(401, 'proof header');
+  const { payload: p } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS });
+  const now = Math.floor(Date.now() / 1000);
+  const htu = new URL(`${origin}${request.url.split('?')[0]}`);
+  const given = typeof p.htu === 'string' && URL.canParse(p.htu) ? new URL(p.htu) : undefined;
+  if (typeof p.jti !== 'string' || p.htm !== request.method || !given || `${given.protocol}//${given.host}${given.pathname}` !== `${htu.protocol}//${htu.host}${htu.pathname}`
+    || typeof p.iat !== 'number' || p.iat < now - 60 || p.iat > now + 5 || p.ath !== createHash('sha256').update(token).digest('base64url')) {
+    throw new Refused(401, 'proof claims');
+  }
+  if (await calculateJwkThumbprint(jwk) !== jkt) throw new Refused(401, 'jkt');
+  const fresh = await pool.query(SQL_JTI, [createHash('sha256').update(`${jkt}:${p.jti}`).digest('hex'), 70]);
+  if (fresh.rowCount !== 1) throw new Refused(401, 'replay');
+  const g = (await pool.query(SQL_GRANT, [at.grant_id])).rows[0] as { id: string; user_id: string; client_id: string; active: boolean; user_active: boolean } | undefined;
+  if (!g || g.client_id !== at.client_id || !g.active || !g.user_active) throw new Refused(401, 'grant');
+  return { grantId: g.id, userId: g.user_id, scope: new Set(at.scope.split(' ')) };
+}
+
+const jst = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+function base(): { baseDate: string; baseTime: string } {
+  const p = Object.fromEntries(jst.formatToParts(new Date()).map((x) => [x.type, x.value]));
+  return { baseDate: `${p.year}-${p.month}-${p.day}`, baseTime: `${p.hour}:${p.minute}:${p.second}+09:00` };
+}
+const yen = (v: string) => v.split('.')[0]!;
+const TYPE_NAMES: Record<string, string> = { '01': '普通預金', '11': '円定期預金', '51': '外貨普通預金' };
+
+const app = Fastify({
+  logger: false,
+  https: { key: readFileSync(process.env.TLS_KEY_FILE!), cert: readFileSync(process.env.TLS_CERT_FILE!) },
+});
+app.setErrorHandler((err, _request, reply) => {
+  void reply.code(err instanceof Refused ? err.status : 500).send({ errorCode: 'error', errorMessage: (err as Error).message });
+});
+app.get('/readyz', async () => ({ status: 'ready' }));
+
+app.get<{ Querystring: { accountId: string } }>('/api/v1/accounts/balances', async (request) => {
+  const auth = await authenticate(request);
+  if (!auth.scope.has('balances')) throw new Refused(403, 'scope');
+  const b = base();
+  const rows = (await pool.query(SQL_BALANCES, [b.baseDate, auth.userId, `${b.baseDate.slice(0, 8)}01`, auth.grantId, ...VISIBLE_PARAMS, request.query.accountId])).rows as
+    { public_id: string; account_type_code: string; currency: string; balance: string; withdrawable_amount: string; net_today: string; net_month: string }[];
+  if (rows.length === 0) throw new Refused(403, 'account');
+  return {
+    balances: rows.map((a) => ({
+      accountId: a.public_id, accountTypeCode: a.account_type_code, accountTypeName: TYPE_NAMES[a.account_type_code], balance: yen(a.balance), ...b,
+      withdrawableAmount: yen(a.withdrawable_amount), previousDayBalance: String(Number(a.balance) - Number(a.net_today)),
+      previousMonthBalance: String(Number(a.balance) - Number(a.net_month)), currencyCode: a.currency, currencyName: '日本円',
+    })),
+  };
+});
+
+app.get<{ Querystring: { accountId: string; dateFrom: string; dateTo: string } }>('/api/v1/accounts/transactions', async (request) => {
+  const auth = await authenticate(request);
+  if (!auth.scope.has('transactions')) throw new Refused(403, 'scope');
+  const { accountId, dateFrom, dateTo } = request.query;
+  const account = (await pool.query(SQL_ACCOUNT, [auth.userId, auth.grantId, ...VISIBLE_PARAMS, accountId])).rows[0] as { id: string; public_id: string; currency: string } | undefined;
+  if (!account) throw new Refused(403, 'account');
+  const rows = (await pool.query(SQL_PAGE, [account.id, dateFrom, dateTo, 501])).rows as
+    { item_key: string; transaction_date: string; value_date: string; transaction_type: number; amount: string; balance_after: string; remarks: string }[];
+  const hasNext = rows.length > 500;
+  const page = hasNext ? rows.slice(0, 500) : rows;
+  return {
+    accountId: account.public_id, currencyCode: account.currency, currencyName: '日本円', dateFrom, dateTo, ...base(), hasNext,
+    ...(hasNext ? { nextItemKey: page.at(-1)!.item_key } : {}), count: String(page.length),
+    transactions: page.map((t) => ({
+      transactionDate: t.transaction_date, valueDate: t.value_date, transactionType: String(t.transaction_type), amount: yen(t.amount),
+      ...(t.remarks ? { remarks: t.remarks } : {}), balance: yen(t.balance_after), itemKey: t.item_key,
+    })),
+  };
+});
+
+await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
+serveIpc({});
+process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));
+process.send!({ type: 'ready' });
