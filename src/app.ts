@@ -24,6 +24,7 @@ import { registerErrorHandling } from './shared/error-handler.ts';
 import { registerSecurityHeaders } from './shared/security-headers.ts';
 import { ErrorResponseSchema } from './shared/error.schemas.ts';
 import { PUBLIC_DIR, registerViews } from './shared/views.ts';
+import { demoPlugin } from './demo/demo.plugin.ts';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -51,6 +52,11 @@ export interface BuildOptions {
   listener?: Listener;
   /** TLS options for the listener; omitted in tests that only use `inject`. */
   https?: HttpsServerOptions;
+  /**
+   * The partner demo at /demo (DESIGN §9, §12), on the main listener when the demo data is on: the
+   * server certificate it trusts when calling this server, and where its client key lives (default DATA_DIR).
+   */
+  demo?: { serverCertificate: string; keyDir?: string };
 }
 
 /**
@@ -73,6 +79,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    // One line per request (below) instead of Fastify's two: half the logging cost on every call.
+    disableRequestLogging: true,
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
@@ -80,6 +88,9 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   app.addSchema(ErrorResponseSchema);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
   });
 
   registerSecurityHeaders(app);
@@ -115,17 +126,26 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     if (config.devMailbox) await app.register(mailboxRoutes, { db: deps.db });
   }
   // ---- end of issue 5 block ----
+  // ---- demo client かんたん家計簿 (issue 4 item 6): /demo ----
+  if (listener === 'main' && config.seedDemoData && options.demo) {
+    await app.register(demoPlugin, { db: deps.db, config, cookieKeys: deps.secrets.cookieKeys, ...options.demo });
+  }
+  // ---- end of demo client block ----
   if (listener === 'main') {
-    await app.register(landingRoutes, { links: landingLinks(config), publicUrl: config.publicUrl });
+    await app.register(landingRoutes, { links: landingLinks(config, Boolean(config.seedDemoData && options.demo)), publicUrl: config.publicUrl });
   }
   return app;
 }
 
 /** Only what this deployment serves; later surfaces add their entry here (DESIGN §12 labels). */
-function landingLinks(config: Readonly<Config>): LandingLink[] {
+function landingLinks(config: Readonly<Config>, demo: boolean): LandingLink[] {
   return [
+    // issue 4 item 6: the partner demo, first (DESIGN §12)
+    ...(demo ? [{ href: '/demo', label: { ja: 'デモ: かんたん家計簿', en: 'デモ: かんたん家計簿' }, description: { ja: '家計簿アプリとして口座を連携し、残高と入出金明細を表示します（API連携認証を体験）', en: 'Link an account as a household-budget app would and see its balances and statements' } }] : []),
     // issue 5: internet banking and the development mailbox
     { href: '/ib/login', label: { ja: 'インターネットバンキング ログイン', en: 'Internet banking login' }, description: { ja: 'ビジネスID管理・お客さま情報（申込・設定）・ログイン・操作履歴', en: 'Business ID management, settings, login and operation history' } },
     ...(config.devMailbox ? [{ href: '/dev/mailbox', label: { ja: '開発用メールボックス', en: 'Development mailbox' }, description: { ja: '送信せずに保存したメール', en: 'Mail stored instead of sent' } }] : []),
+    // the resource API's documentation (DESIGN §8, §12)
+    { href: '/api/docs', label: { ja: 'APIドキュメント', en: 'API documentation' }, description: { ja: '参照系API（口座・残高・入出金明細）の仕様', en: 'The resource API: accounts, balances, statements' } },
   ];
 }

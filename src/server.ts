@@ -51,9 +51,9 @@ async function main(): Promise<void> {
     .map((h) => h.replace(/^\[|\]$/g, ''));
   const tls = await loadServerTls({ ...config.tls ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : {}, dataDir: config.dataDir, hostnames });
   const base = { config, db: database.db, logger, secrets };
-  const deps = { ...base, provider: await createAuthorizationServer(base) };
+  const deps = { ...base, provider: await createAuthorizationServer({ ...base, listen: database.listen }) };
   const tlsBase = { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const };
-  const main = await buildApp(deps, { listener: 'main', https: tlsBase });
+  const main = await buildApp(deps, { listener: 'main', https: tlsBase, ...(config.seedDemoData ? { demo: { serverCertificate: tls.cert } } : {}) });
   // The mutual-TLS origin asks every client for a certificate but lets the application decide what
   // a missing or untrusted one means (certificate login, RFC 8705 binding).
   const mtls = await buildApp(deps, { listener: 'mtls', https: { ...tlsBase, requestCert: true, rejectUnauthorized: false } });

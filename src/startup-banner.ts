@@ -16,6 +16,7 @@ export function startupBanner(opts: {
     '',
     `renkei is ready (${opts.readyMs} ms after start)`,
     '',
+    ...(opts.demo ? [`  Try the demo first  ${config.publicUrl}/demo   (かんたん家計簿: press 口座を連携する)`] : []),
     `  Bank site           ${config.publicUrl}/`,
     `  Mutual-TLS origin   ${config.mtlsPublicUrl}/`,
     `  Readiness           ${config.publicUrl}/readyz`,
