@@ -1,9 +1,7 @@
-import { once } from 'node:events';
-import net from 'node:net';
 import t from 'tap';
-import { createDb } from '../../../src/db/create-db.ts';
 import { buildTestApp } from '../../helpers/build-app.ts';
-import { testDatabaseUrl } from '../../helpers/database.ts';
+import { createTestDatabase, testDatabaseUrl } from '../../helpers/database.ts';
+import { secondPool } from '../../helpers/db-relay.ts';
 
 t.test('/healthz answers without touching the database', async (t) => {
   const { app } = await buildTestApp(t);
@@ -30,42 +28,20 @@ t.test('/readyz is 503 with Retry-After when the embedded database is closed', {
 });
 
 t.test('/readyz follows a PostgreSQL server that goes away and comes back', { skip: !testDatabaseUrl && 'needs DATABASE_URL (PGlite is in-process and cannot go away)' }, async (t) => {
-  // A TCP relay in front of the real server stands for the network path: closing it makes the
-  // database unreachable, reopening it brings it back, and the same app serves again.
-  const target = new URL(testDatabaseUrl!);
-  const sockets = new Set<net.Socket>();
-  const relay = () => net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  let server = relay().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  const viaRelay = new URL(testDatabaseUrl!);
-  viaRelay.host = `127.0.0.1:${port}`;
-  const database = await createDb({ databaseUrl: viaRelay.toString(), poolSize: 2 });
-  t.teardown(async () => {
-    await database.close();
-    server.close();
-    for (const s of sockets) s.destroy();
-  });
+  // A TCP relay in front of the real server stands for the network path: cutting it makes the
+  // database unreachable, restoring it brings it back, and the same app serves again.
+  const own = await createTestDatabase(t);
+  const database = await secondPool(t, own.db, { relay: true });
   const { app } = await buildTestApp(t, { database });
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready through the relay');
 
-  server.close();
-  for (const s of sockets) s.destroy();
+  await database.down();
   const down = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(down.statusCode, 503, 'unreachable: 503');
   t.equal(down.headers['retry-after'], '5');
   t.equal(down.json().errorCode, 'service_unavailable');
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the process keeps serving');
 
-  server = relay().listen(port, '127.0.0.1');
-  await once(server, 'listening');
+  await database.up();
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready again once the database is back');
 });
