@@ -1,4 +1,7 @@
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Provider } from 'oidc-provider';
@@ -45,18 +48,25 @@ export interface AuthServer {
  * Both HTTPS listeners of the real application on free loopback ports, over a fresh database with
  * the demo data, as `npm start` runs them (one provider shared by the two apps).
  */
-export async function startAuthServer(t: TestLike, opts: { env?: Record<string, string>; seed?: boolean } = {}): Promise<AuthServer> {
+export async function startAuthServer(
+  t: TestLike,
+  opts: { env?: Record<string, string>; seed?: boolean; demo?: boolean } = {},
+): Promise<AuthServer & { keyDir?: string }> {
   const [port, mtlsPort] = [await freePort(), await freePort()];
   const database = await createTestDatabase(t);
   if (opts.seed ?? true) await seedDemoData(database.db, { today: '2026-11-20' });
-  const config = testConfig({ PORT: String(port), MTLS_PORT: String(mtlsPort), ...opts.env });
+  // With the partner demo built in as src/server.ts builds it: it keeps its client key in DATA_DIR.
+  const keyDir = opts.demo ? await mkdtemp(path.join(tmpdir(), 'renkei-demo-')) : undefined;
+  if (keyDir) t.teardown(() => rm(keyDir, { recursive: true, force: true }));
+  const demoEnv: Record<string, string> = keyDir ? { SEED_DEMO_DATA: 'true', DATA_DIR: keyDir } : {};
+  const config = testConfig({ PORT: String(port), MTLS_PORT: String(mtlsPort), ...demoEnv, ...opts.env });
   const sink = memoryLogSink();
   const logger = createLogger('info', sink.stream);
   const base = { config, db: database.db, logger, secrets: TEST_SECRETS };
   const provider = await createAuthorizationServer({ ...base, listen: database.listen });
   const tls = await generateSelfSigned(['localhost']);
   const https = { key: tls.key, cert: tls.cert };
-  const main = await buildApp({ ...base, provider }, { listener: 'main', https });
+  const main = await buildApp({ ...base, provider }, { listener: 'main', https, ...(keyDir ? { demo: { serverCertificate: tls.cert } } : {}) });
   const mtls = await buildApp({ ...base, provider }, { listener: 'mtls', https: { ...https, requestCert: true, rejectUnauthorized: false } });
   await main.listen({ host: '127.0.0.1', port });
   await mtls.listen({ host: '127.0.0.1', port: mtlsPort });
@@ -70,6 +80,6 @@ export async function startAuthServer(t: TestLike, opts: { env?: Record<string, 
     undiciFetch(input, { ...init, dispatcher: agent })) as typeof undiciFetch;
   return {
     issuer: config.publicUrl, mtlsUrl: config.mtlsPublicUrl, config, database, provider, main, mtls, ca: tls.cert,
-    fetch: trustingFetch, logs: sink.lines,
+    fetch: trustingFetch, logs: sink.lines, ...(keyDir ? { keyDir } : {}),
   };
 }

@@ -2,34 +2,12 @@ import { sql } from 'kysely';
 import * as oauth from 'oauth4webapi';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { generateSelfSigned } from '../../src/tls/server-certificate.ts';
-import { DEMO_PINS } from './api-session.ts';
+import { walkJourney } from './api-session.ts';
 import type { AuthServer } from './auth-server.ts';
-import { JourneyDriver } from './journey-driver.ts';
 import { insertTestClient, type TestClient } from './oauth-client.ts';
 
 interface TestLike {
   teardown(fn: () => unknown): void;
-}
-
-/**
- * Drives the consent journey for a demo user from an authorization URL (registering every visible
- * account's PIN, as `apiSessionFor` does) and returns the redirect to the client.
- */
-export async function completeJourney(server: AuthServer, url: URL, loginId: string, password: string): Promise<URL> {
-  const b = new JourneyDriver(server);
-  await b.go('GET', url.toString());
-  await b.post('login', { login_id: loginId, password });
-  for (let guard = 0; guard < 10 && b.title.includes('照会用暗証番号登録') && !b.title.includes('結果'); guard++) {
-    const accountId = b.values('account_id')[0];
-    if (!accountId) break;
-    const number = new RegExp(`value="${accountId}"[\\s\\S]*?(\\d{7})</label>`).exec(b.html)?.[1];
-    await b.post('pin', { account_id: accountId, pin: DEMO_PINS[number ?? ''] ?? '0000' });
-    if (b.html.includes('照会用暗証番号の追加登録')) await b.go('GET', `/interaction/${b.uid}`);
-  }
-  if (b.html.includes('/pin/confirm')) await b.post('pin/confirm', {});
-  const callback = await b.post('consent', { decision: 'allow', continue: 'on' });
-  if (!callback) throw new Error(`the journey did not reach the client: ${b.title}`);
-  return callback;
 }
 
 /** A fetch presenting a client certificate (and trusting the server's), for the mutual-TLS origin. */
@@ -76,7 +54,7 @@ export async function mtlsSessionFor(t: TestLike, server: AuthServer, loginId: s
   const url = new URL(as.authorization_endpoint!);
   url.searchParams.set('client_id', tc.clientId);
   url.searchParams.set('request_uri', par.request_uri);
-  const callback = await completeJourney(server, url, loginId, password);
+  const callback = await walkJourney(server, url, loginId, password);
   const code = oauth.validateAuthResponse(as, client, callback, oauth.expectNoState);
   const tokens = await oauth.processAuthorizationCodeResponse(as, client,
     await oauth.authorizationCodeGrantRequest(as, client, clientAuth, code, tc.redirectUri, codeVerifier, customFetch));
