@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/database.ts';
-import { apiAudience } from '../../src/oidc/provider.ts';
 import { insertTestClient } from '../../test/helpers/oauth-client.ts';
 import { generateEs256 } from './jws.ts';
 import { runTokenBench, type summarizeTokens } from './token-bench.ts';
@@ -50,7 +49,7 @@ export async function tokenBenchmark(ctx: TokenBenchContext, renkeiEnv: Record<s
     issuer, seconds, rounds, connections, warmupSeconds, maxCodes, client, dpopKey,
     spec: {
       clientId: tc.clientId, accountId: user.id, redirectUri: tc.redirectUri, dpopJkt: dpopKey.thumbprint,
-      resource: apiAudience({ publicUrl: issuer }), resourceScope: 'balances', oidcScope: 'openid offline_access', grantSeconds: 90 * 86_400,
+      resource: `${issuer}/api/v1`, resourceScope: 'balances', oidcScope: 'openid offline_access', grantSeconds: 90 * 86_400,
       // Codes as journeys leave them since refresh tokens stopped expiring with the login session;
       // BENCH_SESSION_BOUND_CODES=1 mints session-bound ones (the behaviour before that fix).
       sessionBound: process.env.BENCH_SESSION_BOUND_CODES === '1',

@@ -46,6 +46,8 @@ export type Env = Static<typeof EnvSchema>;
 /** What the rest of the application receives: parsed, defaulted, frozen. Only server.ts reads process.env. */
 export interface Config {
   publicUrl: string;
+  /** The resource API's identifier and the access tokens' audience: PUBLIC_URL + /api/v1 (DESIGN §7). */
+  apiIdentifier: string;
   mtlsPublicUrl: string;
   host: string;
   port: number;

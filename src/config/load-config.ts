@@ -69,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const embedded = e.DATABASE_URL === undefined;
   return Object.freeze({
     publicUrl,
+    apiIdentifier: `${publicUrl}/api/v1`,
     mtlsPublicUrl,
     host: e.HOST,
     port,

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { jstDate } from '../shared/jst.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import * as client from 'openid-client';
@@ -77,10 +78,6 @@ export function formatAmount(value: string, currency: string): string {
 
 function addDays(date: string, n: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-}
-
-function todayInTokyo(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
 
 export async function demoPlugin(app: FastifyInstance, opts: DemoPluginOptions): Promise<void> {
@@ -321,7 +318,7 @@ export async function demoPlugin(app: FastifyInstance, opts: DemoPluginOptions):
   async function newestLineDate(s: DemoSession, accountId: string): Promise<string> {
     const known = s.newestDate?.get(accountId);
     if (known) return known;
-    const today = todayInTokyo();
+    const today = jstDate();
     let newest = today;
     let nextItemKey: string | undefined;
     for (let page = 0; page < 20; page++) {

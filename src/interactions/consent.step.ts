@@ -4,10 +4,10 @@ import type { RequestContext } from '../audit/audit.repository.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { recordConsent } from '../partners/consent.service.ts';
-import { findClient } from '../partners/clients.repository.ts';
+import { businessScopesIn, findClient } from '../partners/clients.repository.ts';
 import type { Lang } from '../shared/errors.ts';
+import { jstParts } from '../shared/jst.ts';
 import { offlineAccessWasRequested } from '../oidc/offline-access.ts';
-import { apiAudience } from '../oidc/provider.ts';
 import { pinStatusOfVisibleAccounts } from './inquiry-pin.service.ts';
 import { JOURNEY_TEXTS } from './journey.i18n.ts';
 
@@ -24,10 +24,9 @@ async function coverage(db: Kysely<Database>, details: Details, now = new Date()
   const clientId = String(details.params.client_id);
   const client = await findClient(db, clientId);
   if (!client) throw new Error(`client ${clientId} disappeared during the interaction`);
-  const requested = String(details.params.scope ?? '').split(' ');
   const chosenInStep2 = (details.lastSubmission?.select_business as { scopes?: string[] } | undefined)?.scopes;
-  const business = ['balances', 'transactions', 'transfers']
-    .filter((s) => requested.includes(s) && client.allowedScopes.includes(s))
+  const business = businessScopesIn(details.params.scope)
+    .filter((s) => client.allowedScopes.includes(s))
     .filter((s) => !chosenInStep2 || chosenInStep2.includes(s));
   const accounts = (await pinStatusOfVisibleAccounts(db, details.session!.accountId)).filter((a) => a.registered);
   return { client, business, accounts, start: now, end: new Date(now.getTime() + client.consentPeriodDays * DAY) };
@@ -35,9 +34,7 @@ async function coverage(db: Kysely<Database>, details: Details, now = new Date()
 
 /** Japan time, as the bank shows every date (DESIGN §8). */
 export function formatJst(date: Date, lang: Lang): string {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(date).map((x) => [x.type, x.value]));
+  const p = jstParts(date);
   return lang === 'ja' ? `${p.year}年${p.month}月${p.day}日 ${p.hour}:${p.minute}` : `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} JST`;
 }
 
@@ -80,7 +77,7 @@ export async function grantConsent(provider: Provider, db: Kysely<Database>, con
   }
   if (oidcScopes.size) grant.addOIDCScope([...oidcScopes].join(' '));
   if (prompt.missingOIDCClaims?.length) grant.addOIDCClaims(prompt.missingOIDCClaims);
-  const audience = apiAudience(config);
+  const audience = config.apiIdentifier;
   const requested = prompt.missingResourceScopes?.[audience] ?? c.business;
   const allowed = requested.filter((s) => c.business.includes(s));
   const rejected = requested.filter((s) => !c.business.includes(s));

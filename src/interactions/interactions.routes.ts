@@ -7,6 +7,7 @@ import { errors, type Provider } from 'oidc-provider';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { loginWithPassword } from '../auth/password-login.service.ts';
+import { businessScopesIn, findClient } from '../partners/clients.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { pickLang } from '../shared/lang.ts';
 import type { Lang } from '../shared/errors.ts';
@@ -91,10 +92,7 @@ export async function interactionsRoutes(app: FastifyInstance, opts: Interaction
   async function showStep(request: FastifyRequest, reply: FastifyReply, details: Details, status = 200, extra: Record<string, unknown> = {}) {
     const lang = langOf(request, details);
     const t = JOURNEY_TEXTS[lang];
-    const client = await provider.Client.find(String(details.params.client_id));
-    const partner = await db
-      .selectFrom('oauth_clients').innerJoin('partners', 'partners.id', 'oauth_clients.partner_id')
-      .select(['partners.service_name', 'partners.legal_name']).where('client_id', '=', String(details.params.client_id)).executeTakeFirst();
+    const client = await findClient(db, String(details.params.client_id));
     // Steps the journey passed over (seed 000: shown only when needed), so the progress bar can say so.
     const done = (details.lastSubmission ?? {}) as Record<string, unknown>;
     const skipped = [
@@ -105,7 +103,7 @@ export async function interactionsRoutes(app: FastifyInstance, opts: Interaction
       uid: details.uid,
       skipped,
       csrfToken: await reply.generateCsrf({ userInfo: details.uid } as never),
-      requester: partner ? `${partner.service_name}（${partner.legal_name}）` : client?.clientName ?? String(details.params.client_id),
+      requester: client ? `${client.partner.serviceName}（${client.partner.legalName}）` : String(details.params.client_id),
       langSwitch: { ja: `/interaction/${details.uid}?lang=ja`, en: `/interaction/${details.uid}?lang=en` },
       mtlsUrl: `${config.mtlsPublicUrl}/interaction/${details.uid}/certificate`,
       ...extra,
@@ -115,7 +113,7 @@ export async function interactionsRoutes(app: FastifyInstance, opts: Interaction
       case 'login':
         return render(reply, lang, 'interactions/login', status, { ...common, title: t.titleLogin, step: 0 }, redirectUri);
       case 'select_business': {
-        const requested = businessScopesOf(details);
+        const requested = businessScopesIn(details.params.scope);
         return render(reply, lang, 'interactions/select-business', status, { ...common, title: t.titleBusiness, step: 1, requested }, redirectUri);
       }
       case 'register_pin': {
@@ -174,7 +172,7 @@ export async function interactionsRoutes(app: FastifyInstance, opts: Interaction
     if (!details) return reply;
     if (details.prompt.name !== 'select_business') return showStep(request, reply, details);
     const chosen = [request.body.scope ?? []].flat();
-    const scopes = businessScopesOf(details).filter((s) => chosen.includes(s));
+    const scopes = businessScopesIn(details.params.scope).filter((s) => chosen.includes(s));
     if (scopes.length === 0) return showStep(request, reply, details, 400, { error: JOURNEY_TEXTS[langOf(request, details)].errors.no_business });
     const to = await provider.interactionResult(request.raw, reply.raw, { select_business: { scopes } }, { mergeWithLastSubmission: true });
     return reply.redirect(to, 303);
@@ -258,12 +256,6 @@ export async function interactionsRoutes(app: FastifyInstance, opts: Interaction
   app.get<{ Params: UidParams }>('/interaction/:uid/certificate', { schema: { params: UidSchema } }, async (request, reply) => {
     return reply.redirect(`${config.mtlsPublicUrl}/interaction/${request.params.uid}/certificate`, 303);
   });
-}
-
-/** 利用業務 the client asked for, in DESIGN §7's order. */
-export function businessScopesOf(details: Details): string[] {
-  const asked = String(details.params.scope ?? '').split(' ');
-  return ['balances', 'transactions', 'transfers'].filter((s) => asked.includes(s));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { businessScopesIn } from '../partners/clients.repository.ts';
 
 const { Prompt, Check, base } = interactionPolicy;
 
@@ -34,7 +35,7 @@ export function journeyPolicy(hooks: PolicyHooks) {
     { name: 'select_business', requestable: false },
     new Check('business_not_selected', '利用業務 must be chosen', async (ctx) => {
       if (result(ctx).select_business) return Check.NO_NEED_TO_PROMPT;
-      const requested = requestedBusinessScopes(ctx);
+      const requested = businessScopesIn(ctx.oidc.params?.scope);
       if (requested.length <= 1) return Check.NO_NEED_TO_PROMPT;
       return (await hooks.skipsBusinessSelection(ctx.oidc.client!.clientId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
@@ -57,10 +58,4 @@ export function journeyPolicy(hooks: PolicyHooks) {
   policy.get('consent')!.checks.add(new Check('bank_permission', '情報アクセス許可 is always asked',
     (ctx) => (result(ctx).consent ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT)));
   return policy;
-}
-
-/** The resource (business) scopes of the authorization request, in the order DESIGN §7 lists them. */
-export function requestedBusinessScopes(ctx: KoaContextWithOIDC): string[] {
-  const scope = String(ctx.oidc.params?.scope ?? '').split(' ');
-  return ['balances', 'transactions', 'transfers'].filter((s) => scope.includes(s));
 }

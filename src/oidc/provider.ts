@@ -13,9 +13,6 @@ import { journeyPolicy, type PolicyHooks } from './oidc-policy.ts';
 import { noteOfflineAccessRequest } from './offline-access.ts';
 import { settlePendingWrites } from './provider-events.ts';
 
-/** The resource API's identifier and access-token audience (DESIGN §7). */
-export const apiAudience = (config: Pick<Config, 'publicUrl'>) => `${config.publicUrl}/api/v1`;
-
 /** Provider routes, all under /oauth2/ (DESIGN §7). */
 export const OIDC_ROUTES = {
   authorization: '/oauth2/authorize',
@@ -59,7 +56,7 @@ export interface ProviderDeps {
  */
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, db } = deps;
-  const audience = apiAudience(config);
+  const audience = config.apiIdentifier;
   const mtlsAliases = Object.fromEntries(
     (['token', 'pushed_authorization_request', 'revocation', 'introspection', 'userinfo'] as const).map((r) => [
       r === 'pushed_authorization_request' ? 'pushed_authorization_request_endpoint' : `${r}_endpoint`,

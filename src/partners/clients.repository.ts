@@ -8,6 +8,12 @@ export const KNOWN_SCOPES = ['openid', 'offline_access', 'balances', 'transactio
 /** The resource API's scopes: 利用業務. */
 export const BUSINESS_SCOPES = ['balances', 'transactions', 'transfers'] as const;
 export const OIDC_SCOPES: readonly string[] = ['openid', 'offline_access'];
+
+/** The 利用業務 named in a space-separated scope string, in DESIGN §7's order. */
+export function businessScopesIn(scope: unknown): string[] {
+  const asked = String(scope ?? '').split(' ');
+  return BUSINESS_SCOPES.filter((s) => asked.includes(s));
+}
 /** Client metadata property carrying the 利用業務 a client may ask for (bank-controlled, never client-set). */
 export const BUSINESS_SCOPES_METADATA = 'renkei_business_scopes';
 

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import type { Database, RevokedBy } from '../db/database.ts';
 import { inTransaction, type Db } from '../db/transaction.ts';
+import { deleteProviderGrants } from './grants.service.ts';
 
 export interface ConsentRecord {
   userId: string;
@@ -21,9 +22,9 @@ export interface ConsentRecord {
  * Records the holder's 情報アクセス許可 (seed 000 手順5) in one transaction: the previous active
  * grant of this user for this client ends (DESIGN §6: one active grant per user and client; a new
  * consent restarts the full period), the new one is written with the accounts it covers, and the
- * consent is audited. Returns the previous oidc grant id, whose tokens the caller destroys.
+ * consent is audited; the previous grant's provider artifacts are deleted with it.
  */
-export async function recordConsent(db: Db, c: ConsentRecord): Promise<{ grantId: string; replacedOidcGrantId: string | null }> {
+export async function recordConsent(db: Db, c: ConsentRecord): Promise<{ grantId: string }> {
   return inTransaction(db, async (trx) => {
     // Two tabs (or a double click) consenting at once: the user's row lock serialises them, so the
     // one-active-grant rule is kept without ever surfacing as a unique-index error.
@@ -36,12 +37,7 @@ export async function recordConsent(db: Db, c: ConsentRecord): Promise<{ grantId
       .where('revoked_at', 'is', null)
       .returning(['id', 'oidc_grant_id'])
       .executeTakeFirst();
-    if (previous?.oidc_grant_id) {
-      await trx.deleteFrom('oidc_payloads').where((eb) => eb.or([
-        eb('grant_id', '=', previous.oidc_grant_id),
-        eb.and([eb('model', '=', 'Grant'), eb('id', '=', previous.oidc_grant_id!)]),
-      ])).execute();
-    }
+    if (previous?.oidc_grant_id) await deleteProviderGrants(trx, [previous.oidc_grant_id]);
     const { id } = await trx
       .insertInto('grants')
       .values({
@@ -57,7 +53,7 @@ export async function recordConsent(db: Db, c: ConsentRecord): Promise<{ grantId
       type: 'consent.granted', customerId: c.customerId, actorUserId: c.userId, actorLoginId: c.loginId, context: c.context,
       details: { grantId: id, clientId: c.clientId, scopes: c.scopes, accounts: c.accountIds.length, expiresAt: c.expiresAt.toISOString(), replaced: previous?.id ?? null },
     });
-    return { grantId: id, replacedOidcGrantId: previous?.oidc_grant_id ?? null };
+    return { grantId: id };
   });
 }
 

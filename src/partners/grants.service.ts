@@ -4,6 +4,19 @@ import type { RevokedBy } from '../db/database.ts';
 import { inTransaction, type Db } from '../db/transaction.ts';
 
 /**
+ * Deletes oidc-provider's grants and every artifact bound to them (refresh tokens, codes), so no new
+ * access token can be minted under them. Access tokens already issued fail at the resource API, which
+ * checks the bank grant on every call.
+ */
+export async function deleteProviderGrants(db: Db, oidcGrantIds: string[]): Promise<void> {
+  if (oidcGrantIds.length === 0) return;
+  await db.deleteFrom('oidc_payloads').where((eb) => eb.or([
+    eb('grant_id', 'in', oidcGrantIds),
+    eb.and([eb('model', '=', 'Grant'), eb('id', 'in', oidcGrantIds)]),
+  ])).execute();
+}
+
+/**
  * Ends every active grant of the given users (user deleted, password reset, group deleted, service
  * cancelled), in the caller's transaction: the bank's record is closed, and oidc-provider's grant and
  * every refresh token issued under it are deleted, so no new access token can be minted. Access tokens
@@ -23,14 +36,7 @@ export async function revokeGrantsOfUsers(
       .where('revoked_at', 'is', null)
       .returning(['id', 'user_id', 'client_id', 'oidc_grant_id'])
       .execute();
-    const oidcGrantIds = revoked.map((g) => g.oidc_grant_id).filter((id): id is string => id !== null);
-    if (oidcGrantIds.length > 0) {
-      // Grant rows themselves and every artifact bound to them (refresh tokens, codes, sessions' grant ids).
-      await trx.deleteFrom('oidc_payloads').where((eb) => eb.or([
-        eb('grant_id', 'in', oidcGrantIds),
-        eb.and([eb('model', '=', 'Grant'), eb('id', 'in', oidcGrantIds)]),
-      ])).execute();
-    }
+    await deleteProviderGrants(trx, revoked.map((g) => g.oidc_grant_id).filter((id): id is string => id !== null));
     for (const g of revoked) {
       await recordAudit(trx, {
         type: 'grant.revoked', actorUserId: input.actorUserId ?? null, subjectUserId: g.user_id,

@@ -1,3 +1,5 @@
+import { jstParts } from '../shared/jst.ts';
+
 /** The bank API's conventions (DESIGN §8, GMO Aozora's API): strings for numbers, JST dates and times. */
 
 export const ACCOUNT_TYPE_NAMES: Record<string, string> = { '01': '普通預金', '11': '円定期預金', '51': '外貨普通預金' };
@@ -16,14 +18,6 @@ export function money(value: string, currency: string): string {
   return negative && /[1-9]/.test(out) ? `-${out}` : out;
 }
 
-/** Built once: constructing an Intl.DateTimeFormat costs about 250 µs, formatting with one about 20 µs. */
-const JST = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
-});
-
-function jstParts(date: Date): Record<string, string> {
-  return Object.fromEntries(JST.formatToParts(date).map((p) => [p.type, p.value]));
-}
 
 /** `baseDate` and `baseTime` of a response: when the inquiry ran, in Japan time. */
 export function baseDateTime(now = new Date()): { baseDate: string; baseTime: string } {

@@ -23,9 +23,6 @@ export interface ResourceApiOptions {
   requireDpopNonce?: boolean;
 }
 
-/** The resource API's identifier and the access tokens' audience (DESIGN §7). */
-export const apiIdentifier = (config: Pick<Config, 'publicUrl'>) => `${config.publicUrl}/api/v1`;
-
 /**
  * The resource API (DESIGN §8) under /api/v1, its OpenAPI 3 document at /api/v1/openapi.json (from
  * the route schemas) and a browsable page at /api/docs. Every call is authenticated before its input
@@ -67,7 +64,7 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
   const nonces = new DpopNonces(nonceKey);
   const authenticate = createAuthenticator({
     db, config, nonces, origin: opts.origin, requireDpopNonce: opts.requireDpopNonce ?? false,
-    verifier: new AccessTokenVerifier(db, { issuer: config.publicUrl, audience: apiIdentifier(config) }),
+    verifier: new AccessTokenVerifier(db, { issuer: config.publicUrl, audience: config.apiIdentifier }),
   });
 
   await app.register(async function apiV1(api) {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database.ts';
+import { jstDate } from '../../shared/jst.ts';
 import { hashSecret } from '../../shared/secret-hash.ts';
 import {
   DEMO_ACCOUNTS,
@@ -35,7 +36,7 @@ type Trx = Transaction<Database>;
 
 /** Today's date in Japan (YYYY-MM-DD): the bank's business day, whatever the server's zone. */
 export function todayInTokyo(now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return jstDate(now);
 }
 
 /** True when the demo corporate customer exists (start-up seeds only when it does not). */
