@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import type { Database } from '../db/database.ts';
@@ -6,11 +6,11 @@ import type { Db } from '../db/transaction.ts';
 import type { MailMessage } from '../mail/mailer.ts';
 import { AppError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { hashSecret, randomDigits } from '../shared/secret-hash.ts';
+import { hashSecret, randomDigits, tokenHash } from '../shared/secret-hash.ts';
 import { revokeGrantsOfUsers } from '../partners/grants.service.ts';
 import { endIbSessionsOfUsers } from '../internet-banking/ib-session.ts';
 import type { Actor } from './actor.ts';
-import { codeHash } from './confirmations.service.ts';
+import { codeHash, RESET_CODE_TTL_MS } from './confirmations.service.ts';
 import { lockCorporateWithBusinessId } from './customers.repository.ts';
 import { assertConsistent, createGroup, readGroup, updateGroup } from './groups.service.ts';
 import type { GroupPermissions } from './permissions.ts';
@@ -265,8 +265,8 @@ export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext,
         const code = randomDigits(6);
         await trx.updateTable('password_resets').set({ consumed_at: sql<Date>`now()` }).where('user_id', '=', u.id).where('consumed_at', 'is', null).execute();
         await trx.insertInto('password_resets').values({
-          id, user_id: u.id, kind: 'login', token_hash: sha256(token), code_hash: codeHash(ctx.codeKey, id, code),
-          expires_at: new Date(Date.now() + 30 * 60_000),
+          id, user_id: u.id, kind: 'login', token_hash: tokenHash(token), code_hash: codeHash(ctx.codeKey, id, code),
+          expires_at: new Date(Date.now() + RESET_CODE_TTL_MS),
         }).execute();
         // The current password stops working now; a lock is lifted (ロック解除).
         await trx.updateTable('users').set({ status: 'reset_pending', locked_at: null, login_failed_count: 0, updated_at: sql<Date>`now()` }).where('id', '=', u.id).execute();
@@ -335,6 +335,3 @@ async function lockCorporateWithBusinessIdOrPlain(trx: Db, actor: Actor, kind: C
   if (kind === 'business_id.cancel' && customer.certificate_service_status === 'active') throw new AppError(409, 'certificate_service_active');
 }
 
-function sha256(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
-}

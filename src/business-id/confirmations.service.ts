@@ -17,6 +17,8 @@ export const MAIL_TOKEN_TTL_MS = 10 * 60_000;
 export const MAX_MAIL_TOKEN_ATTEMPTS = 5;
 /** A change not confirmed within this time must be entered again. */
 export const PENDING_CHANGE_TTL_MS = 30 * 60_000;
+/** Seed 003 §4-4: the mailed URL and 認証番号 of a password reset are valid 30 minutes. */
+export const RESET_CODE_TTL_MS = 30 * 60_000;
 /** Wrong 取引パスワード in a row before it locks (users.transaction_password_locked_at). */
 export const MAX_TRANSACTION_PASSWORD_FAILURES = 5;
 

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { tokenHash } from '../shared/secret-hash.ts';
 import { sql } from 'kysely';
 import type { Db } from '../db/transaction.ts';
 
@@ -7,7 +8,6 @@ export const IB_IDLE_TIMEOUT_MS = 15 * 60_000;
 /** Absolute limit, however active the user is. */
 export const IB_ABSOLUTE_TIMEOUT_MS = 8 * 60 * 60_000;
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
@@ -25,7 +25,7 @@ export async function createIbSession(db: Db, userId: string): Promise<string> {
   ])).execute();
   await db
     .insertInto('ib_sessions')
-    .values({ token_hash: hashToken(token), user_id: userId, expires_at: new Date(Date.now() + IB_ABSOLUTE_TIMEOUT_MS) })
+    .values({ token_hash: tokenHash(token), user_id: userId, expires_at: new Date(Date.now() + IB_ABSOLUTE_TIMEOUT_MS) })
     .execute();
   return token;
 }
@@ -40,7 +40,7 @@ export async function touchIbSession(db: Db, token: string | undefined): Promise
   const row = await db
     .updateTable('ib_sessions')
     .set({ last_seen_at: sql<Date>`now()` })
-    .where('token_hash', '=', hashToken(token))
+    .where('token_hash', '=', tokenHash(token))
     .where('expires_at', '>', sql<Date>`now()`)
     .where('last_seen_at', '>', sql<Date>`now() - make_interval(secs => ${idleSeconds})`)
     .returning(['id', 'user_id'])
@@ -50,7 +50,7 @@ export async function touchIbSession(db: Db, token: string | undefined): Promise
 
 export async function endIbSession(db: Db, token: string | undefined): Promise<void> {
   if (!token || !TOKEN.test(token)) return;
-  await db.deleteFrom('ib_sessions').where('token_hash', '=', hashToken(token)).execute();
+  await db.deleteFrom('ib_sessions').where('token_hash', '=', tokenHash(token)).execute();
 }
 
 /** Ends every session of these users (deleted, reset, service cancelled). */

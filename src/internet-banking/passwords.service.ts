@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import {
@@ -7,7 +6,7 @@ import {
 import { codeHash, codesEqual } from '../business-id/confirmations.service.ts';
 import { inTransaction, type Db } from '../db/transaction.ts';
 import { AppError } from '../shared/errors.ts';
-import { hashSecret, verifySecret } from '../shared/secret-hash.ts';
+import { hashSecret, tokenHash, verifySecret } from '../shared/secret-hash.ts';
 
 /** 認証番号 attempts per reset mail (password_resets.attempts). */
 export const MAX_RESET_CODE_ATTEMPTS = 5;
@@ -65,7 +64,6 @@ export async function completeFirstLoginSetup(
 }
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** The live login-password reset a mailed URL names, or undefined (unknown, used, expired, too many attempts). */
 export async function findLoginReset(db: Db, token: string) {
@@ -74,7 +72,7 @@ export async function findLoginReset(db: Db, token: string) {
     .selectFrom('password_resets')
     .innerJoin('users', 'users.id', 'password_resets.user_id')
     .select(['password_resets.id', 'password_resets.user_id', 'password_resets.code_hash', 'users.login_id', 'users.customer_id', 'users.status'])
-    .where('password_resets.token_hash', '=', sha256(token))
+    .where('password_resets.token_hash', '=', tokenHash(token))
     .where('password_resets.kind', '=', 'login')
     .where('password_resets.consumed_at', 'is', null)
     .where('password_resets.expires_at', '>', sql<Date>`now()`)
