@@ -11,7 +11,7 @@ import type { Database } from '../src/db/database.ts';
 import { seedDemoData } from '../src/db/seed/seed.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { generateSelfSigned } from '../src/tls/server-certificate.ts';
-import { runLoad, type LoadResult } from './lib/load.ts';
+import { median, runLoad, type LoadResult } from './lib/load.ts';
 import { cpuSeconds, cpuSecondsOf, HAS_TASKSET, startServer } from './lib/server-process.ts';
 import { journeyBenchmark } from './lib/journey-bench.ts';
 import { tokenBenchmark } from './lib/token-report.ts';
@@ -128,7 +128,6 @@ async function measure(v: Variant, url: string): Promise<Sample> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function summarize(samples: Sample[]) {
   return {

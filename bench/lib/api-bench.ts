@@ -1,7 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import type { Kysely } from 'kysely';
 import * as oauth from 'oauth4webapi';
 import { Agent, fetch as undiciFetch, request } from 'undici';
@@ -13,7 +12,8 @@ import { JourneyDriver } from '../../test/helpers/journey-driver.ts';
 import { insertTestClient, oauthClientFor, pushAuthorization } from '../../test/helpers/oauth-client.ts';
 import { startIpcServer, type IpcServer } from './ipc-server.ts';
 import { generateEs256, jti, signEs256, type Es256Key } from './jws.ts';
-import { assertLoopback } from './load.ts';
+import { median } from './load.ts';
+import { runPoolLoad } from './pool-load.ts';
 import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
 
 /**
@@ -52,54 +52,16 @@ interface Sample {
   pgCpuUsPerReq: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** DPoP proof (RFC 9449 §4.2) for a resource request: with `ath`, the access token's hash (§4.3). */
 function resourceProof(key: Es256Key, htu: string, ath: string, iat: number): string {
   return signEs256({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.publicJwk }, { htm: 'GET', htu, jti: jti(), iat, ath }, key.privateKey);
 }
 
-/**
- * GETs one URL for at most `seconds`, each request with the next unused proof of the pool; when the
- * pool runs low the load stops (autocannon notices within one 100 ms sample). Throughput is
- * responses ÷ the time the load actually ran; percentiles from every response's own timing.
- */
-async function runProofLoad(opts: { url: string; connections: number; seconds: number; accessToken: string; proofs: string[]; reserve: number }) {
-  assertLoopback(opts.url);
-  const u = new URL(opts.url);
-  const pathAndQuery = `${u.pathname}${u.search}`;
-  const timings: number[] = [];
-  let next = 0;
-  let stopping = false;
-  let instance!: autocannon.Instance;
-  const authorization = `DPoP ${opts.accessToken}`;
-  const setupRequest = (req: Record<string, unknown>) => {
-    if (!stopping && opts.proofs.length - next <= opts.reserve) {
-      stopping = true;
-      instance?.stop();
-    }
-    const dpop = opts.proofs[Math.min(next, opts.proofs.length - 1)]!;
-    next++;
-    return { ...req, method: 'GET', path: pathAndQuery, headers: { authorization, dpop, accept: 'application/json' } };
-  };
-  const done = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({
-      url: opts.url, connections: opts.connections, duration: opts.seconds, sampleInt: 100,
-      requests: [{ setupRequest: setupRequest as never }],
-      tlsOptions: { rejectUnauthorized: false }, // self-signed, loopback only (checked above)
-    } as autocannon.Options, (err, result) => (err ? reject(err) : resolve(result)));
-  });
-  instance.on('response', (_c, _s, _b, responseTime) => { timings.push(responseTime); });
-  const result = await done;
-  timings.sort((a, b) => a - b);
-  const duration = (result as unknown as { duration: number }).duration || opts.seconds;
-  return {
-    requests: result.requests.total, rps: result.requests.total / duration, p50: percentile(timings, 50), p99: percentile(timings, 99),
-    errors: result.errors + result.timeouts, non2xx: result.non2xx, duration, exhausted: stopping, used: next,
-  };
+/** One GET per unused proof: the DPoP-bound token with a fresh proof each time. */
+function requestsWith(accessToken: string, proofs: string[]) {
+  const authorization = `DPoP ${accessToken}`;
+  return proofs.map((dpop) => ({ headers: { authorization, dpop, accept: 'application/json' } }));
 }
 
 export async function apiBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<string, string>) {
@@ -206,13 +168,13 @@ export async function apiBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<strin
         const iat = Math.floor(Date.now() / 1000);
         return Array.from({ length: n }, () => resourceProof(dpopKey, htu, ath, iat));
       };
-      const warm = await runProofLoad({ url, connections, seconds: warmupSeconds, accessToken, proofs: pool(Math.min(maxProofs, 40_000)), reserve: connections * 4 });
+      const warm = await runPoolLoad({ url, connections, seconds: warmupSeconds, method: 'GET', pool: requestsWith(accessToken, pool(Math.min(maxProofs, 40_000))), reserve: connections * 4 });
       const size = Math.min(maxProofs, Math.ceil(warm.rps * seconds * 1.5) + 5_000);
       const proofs = pool(size);
       if (profileDir) await server.call('profileStart');
       const cpu0 = cpuSeconds(server.pid);
       const pg0 = cpuSecondsOf(pgBackends);
-      const r = await runProofLoad({ url, connections, seconds, accessToken, proofs, reserve: connections * 4 });
+      const r = await runPoolLoad({ url, connections, seconds, method: 'GET', pool: requestsWith(accessToken, proofs), reserve: connections * 4 });
       const cpu = cpuSeconds(server.pid) - cpu0;
       const pgCpu = cpuSecondsOf(pgBackends) - pg0;
       if (profileDir) await server.call('profileStop', { file: path.join(profileDir, `api-${endpoint.name}-${kind}-${round}.cpuprofile`) });

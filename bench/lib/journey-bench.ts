@@ -9,6 +9,7 @@ import { insertTestClient, oauthClientFor, pushAuthorization } from '../../test/
 import { startIpcServer, type IpcServer } from './ipc-server.ts';
 import type { TokenBenchContext } from './token-report.ts';
 import { BENCH_LOGIN_ID } from './token-report.ts';
+import { median } from './load.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -35,7 +36,6 @@ export interface StepResult {
   paths: string[];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * `bench journey`: the consent journey of DESIGN §6 over HTTPS against renkei (bench/servers/renkei-auth.ts

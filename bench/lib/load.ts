@@ -17,7 +17,8 @@ export function assertLoopback(url: string): void {
   if (!LOOPBACK.has(host)) throw new Error(`refusing to load a non-loopback address: ${host}`);
 }
 
-function percentile(sorted: number[], p: number): number {
+/** The p-th percentile of ascending values (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -64,4 +65,11 @@ export async function runLoad(opts: {
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
+}
+
+/** The median of a few samples: the mean of the two middle ones when their number is even. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

@@ -1,8 +1,9 @@
 import autocannon from 'autocannon';
-import { assertLoopback, type LoadResult } from './load.ts';
+import { assertLoopback, percentile, type LoadResult } from './load.ts';
 
 export interface PooledRequest {
-  body: string;
+  /** A form body (POST); absent for GET. */
+  body?: string;
   headers: Record<string, string>;
 }
 
@@ -16,13 +17,8 @@ export interface PoolLoadResult extends LoadResult {
   statusCodes: Record<string, number>;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 /**
- * POSTs every entry of a pre-built pool at most once (single-use codes, unique jtis), for at most
+ * Sends every entry of a pre-built pool at most once (single-use codes, unique jtis), for at most
  * `seconds`. When fewer than `reserve` entries are left the load is stopped (autocannon notices within
  * one 100 ms sample), so requests in the stopping window still get fresh entries. Throughput is
  * responses ÷ the time the load actually ran; latency percentiles come from every response's own
@@ -34,9 +30,12 @@ export async function runPoolLoad(opts: {
   seconds: number;
   pool: PooledRequest[];
   reserve: number;
+  method?: 'GET' | 'POST';
 }): Promise<PoolLoadResult> {
   assertLoopback(opts.url);
-  const { pathname } = new URL(opts.url);
+  const u = new URL(opts.url);
+  const path = `${u.pathname}${u.search}`;
+  const method = opts.method ?? 'POST';
   const timings: number[] = [];
   let next = 0;
   let stopping = false;
@@ -48,7 +47,9 @@ export async function runPoolLoad(opts: {
     }
     const entry = opts.pool[Math.min(next, opts.pool.length - 1)]!;
     next++;
-    return { ...req, method: 'POST', path: pathname, headers: { ...entry.headers, 'content-type': 'application/x-www-form-urlencoded' }, body: entry.body };
+    return entry.body === undefined
+      ? { ...req, method, path, headers: entry.headers }
+      : { ...req, method, path, headers: { ...entry.headers, 'content-type': 'application/x-www-form-urlencoded' }, body: entry.body };
   };
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(

@@ -6,6 +6,7 @@ import type { MintedCode, MintSpec } from './mint-codes.ts';
 import { runPoolLoad, type PooledRequest, type PoolLoadResult } from './pool-load.ts';
 import { startIpcServer, type IpcServer } from './ipc-server.ts';
 import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
+import { median } from './load.ts';
 
 /**
  * `bench token`: POST /oauth2/token with private_key_jwt + DPoP, for the authorization_code grant
@@ -147,7 +148,6 @@ async function sampleVariant(o: TokenBenchOptions, v: TokenVariant, estimate: { 
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function summarizeTokens(samples: TokenSample[]) {
   return {
