@@ -82,7 +82,8 @@ async function benchmarks(ctx: BenchContext): Promise<Record<string, Benchmark>>
       subject: {
         name: 'renkei (src/server.ts)',
         cmd: [process.execPath, path.join(ROOT, 'src/server.ts')],
-        env: { ...tls, PORT: '19443', MTLS_PORT: '19444', DATA_DIR: ctx.dataDir, SEED_DEMO_DATA: 'false', MIGRATE_ON_START: 'false', LOG_LEVEL: 'info' },
+        // The same secrets as every renkei server of the run: they share the bench database's signing keys.
+        env: renkeiEnv(ctx),
       },
     },
     token: {
