@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -19,7 +19,7 @@ import { landingRoutes, type LandingLink } from './landing/landing.routes.ts';
 import { deriveCodeKey } from './business-id/confirmations.service.ts';
 import { internetBankingPlugin } from './internet-banking/ib.plugin.ts';
 import { createMailer } from './mail/mailer.ts';
-import { mailboxRoutes } from './mail/mailbox.routes.ts';
+import { mailboxRoutes } from './dev-mailbox/dev-mailbox.routes.ts';
 import { registerErrorHandling } from './shared/error-handler.ts';
 import { registerSecurityHeaders } from './shared/security-headers.ts';
 import { ErrorResponseSchema } from './shared/error.schemas.ts';
@@ -41,8 +41,6 @@ export interface AppSecrets {
   cookieKeys: string[];
   /** 32 bytes: encrypts signing keys and the CA key at rest. */
   keyEncryptionKey: Buffer;
-  /** For dynamic client registration by the demo partner: INITIAL_ACCESS_TOKEN, or the demo's own. */
-  initialAccessToken?: string | undefined;
 }
 
 /** Which listener an app instance serves (DESIGN §3): the main origin, or the mutual-TLS origin. */
@@ -67,8 +65,10 @@ export interface BuildOptions {
 export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
   const listener = options.listener ?? 'main';
-  const app = Fastify({
-    loggerInstance: deps.logger,
+  // Typed as Fastify's logger, so the instance is the plain FastifyInstance every plugin expects.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const server = Fastify({
+    loggerInstance,
     https: options.https ?? null,
     // Forwarded headers count only from the configured proxies (DESIGN §3).
     trustProxy: config.trustProxy ? config.trustedProxies : false,
@@ -83,7 +83,9 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+  });
+  // Routes read their request types from their TypeBox schemas; the hooks below are type-agnostic.
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorResponseSchema);
   app.addHook('onSend', async (request, reply) => {
@@ -93,11 +95,11 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     request.log.info({ req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
   });
 
-  registerSecurityHeaders(app);
+  registerSecurityHeaders(server);
   await app.register(cookie, { secret: deps.secrets.cookieKeys });
   await app.register(formbody);
-  await registerViews(app);
-  registerErrorHandling(app);
+  await registerViews(server);
+  registerErrorHandling(server);
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/assets/', index: false, maxAge: '1h' });
 
   await app.register(healthRoutes, { db: deps.db });
@@ -105,7 +107,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   // API連携認証 (DESIGN §6–§7): the provider on both origins (mtls_endpoint_aliases on the second),
   // the journey's screens on the main one, certificate login on the mutual-TLS one.
   const provider = deps.provider ?? (await createAuthorizationServer(deps));
-  await mountProvider(app, provider);
+  await mountProvider(server, provider);
   if (listener === 'main') {
     await app.register(interactionsRoutes, { provider, db: deps.db, config, cookieKeys: deps.secrets.cookieKeys });
   } else {
@@ -118,31 +120,31 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     origin: listener === 'main' ? config.publicUrl : config.mtlsPublicUrl,
   });
 
-  // ---- Internet banking and ビジネスID管理 (issue 5): /ib/*, /dev/mailbox ----
+  // Internet banking with ビジネスID管理 (DESIGN §5, §12): /ib/*, and the development mailbox.
   if (listener === 'main') {
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, db: deps.db, logger: deps.logger });
     app.addHook('onClose', async () => mailer.close());
-    await app.register(internetBankingPlugin, { db: deps.db, config, mailer, codeKey: deriveCodeKey(deps.secrets.keyEncryptionKey) });
+    await app.register(internetBankingPlugin, {
+      db: deps.db, config, mailer, codeKey: deriveCodeKey(deps.secrets.keyEncryptionKey), cookieKeys: deps.secrets.cookieKeys,
+    });
     if (config.devMailbox) await app.register(mailboxRoutes, { db: deps.db });
   }
-  // ---- end of issue 5 block ----
-  // ---- demo client かんたん家計簿 (issue 4 item 6): /demo ----
+  // The partner demo かんたん家計簿 (DESIGN §9, §12): /demo, when the demo data is on.
   if (listener === 'main' && config.seedDemoData && options.demo) {
     await app.register(demoPlugin, { db: deps.db, config, cookieKeys: deps.secrets.cookieKeys, ...options.demo });
   }
-  // ---- end of demo client block ----
   if (listener === 'main') {
     await app.register(landingRoutes, { links: landingLinks(config, Boolean(config.seedDemoData && options.demo)), publicUrl: config.publicUrl });
   }
-  return app;
+  return server;
 }
 
 /** Only what this deployment serves; later surfaces add their entry here (DESIGN §12 labels). */
 function landingLinks(config: Readonly<Config>, demo: boolean): LandingLink[] {
   return [
-    // issue 4 item 6: the partner demo, first (DESIGN §12)
+    // The partner demo first (DESIGN §12).
     ...(demo ? [{ href: '/demo', label: { ja: 'デモ: かんたん家計簿', en: 'デモ: かんたん家計簿' }, description: { ja: '家計簿アプリとして口座を連携し、残高と入出金明細を表示します（API連携認証を体験）', en: 'Link an account as a household-budget app would and see its balances and statements' } }] : []),
-    // issue 5: internet banking and the development mailbox
+    // Internet banking, and the development mailbox when it is on.
     { href: '/ib/login', label: { ja: 'インターネットバンキング ログイン', en: 'Internet banking login' }, description: { ja: 'ビジネスID管理・お客さま情報（申込・設定）・ログイン・操作履歴', en: 'Business ID management, settings, login and operation history' } },
     ...(config.devMailbox ? [{ href: '/dev/mailbox', label: { ja: '開発用メールボックス', en: 'Development mailbox' }, description: { ja: '送信せずに保存したメール', en: 'Mail stored instead of sent' } }] : []),
     // the resource API's documentation (DESIGN §8, §12)

@@ -5,7 +5,7 @@ import { openConfiguredDb } from './db/create-db.ts';
 import type { Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { purgeRetiredKeys, rotateSigningKeys } from './oidc/signing-keys.ts';
-import { KNOWN_SCOPES } from './partners/clients.repository.ts';
+import { KNOWN_SCOPES } from './shared/scopes.ts';
 import { issueInitialAccessToken, revokeInitialAccessTokens } from './partners/initial-access-tokens.ts';
 import { resolveLocalSecrets } from './shared/local-secrets.ts';
 import { isUuid } from './shared/ids.ts';

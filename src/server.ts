@@ -8,6 +8,7 @@ import { deleteExpiredProofJtis } from './resource-api/dpop.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { openConfiguredDb } from './db/create-db.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { formatDemoCredentials } from './db/seed/demo-data.ts';
 import { seedDemoData } from './db/seed/seed.ts';
 import { startupBanner } from './startup-banner.ts';
 import { createLogger } from './shared/logger.ts';
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
   if (config.seedDemoData) {
-    const summary = await seedDemoData(database.db);
+    const summary = await seedDemoData(database.db, { initialAccessToken: secrets.initialAccessToken });
     logger.info({ summary }, 'demo data checked');
   }
 
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   await mtls.listen({ host: config.host, port: config.mtlsPort });
   const readyMs = Math.round(performance.now());
   logger.info({ readyMs, main: main.addresses(), mtls: mtls.addresses(), tls: tls.source }, 'renkei ready');
-  process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demo: config.seedDemoData, initialAccessToken: secrets.initialAccessToken }));
+  process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demoCredentials: config.seedDemoData ? formatDemoCredentials() : undefined, initialAccessToken: secrets.initialAccessToken }));
 }
 
 main().catch((err: unknown) => {

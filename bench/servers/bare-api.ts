@@ -26,7 +26,7 @@ const ACCESSIBLE = 'from "grant_accounts" as "ga" inner join "accounts" as "a" o
 const VISIBLE = '("u"."role" = $R0 or ("a"."account_type_code" = $R1 and "r"."inquiry" = $R2) or ("a"."account_type_code" = $R3 and "g"."time_deposit_inquiry" = $R4) or ("a"."account_type_code" = $R5 and "g"."fx_inquiry" = $R6))';
 const visible = (first: number) => VISIBLE.replace(/\$R(\d)/g, (_m, i: string) => `$${first + Number(i)}`);
 const VISIBLE_PARAMS = ['master', '01', true, '11', true, '51', true];
-const SQL_BALANCES = `select "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", coalesce(sum(case when t.transaction_date >= $1::date then case when t.transaction_type = 1 then t.amount else -t.amount end end), 0) as "net_today", coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end), 0) as "net_month" ${ACCESSIBLE.replace('$U', '$2')} left join "transactions" as "t" on "t"."account_id" = "a"."id" and "t"."transaction_date" >= $3 where "ga"."grant_id" = $4 and ${visible(5)} and "a"."public_id" = $12 group by "a"."id", "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", "a"."is_primary", "a"."account_number" order by "a"."is_primary" desc, "a"."account_type_code", "a"."account_number"`;
+const SQL_BALANCES = `select "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", a.balance - coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end) filter (where t.transaction_date >= $1::date), 0) as "previous_day_balance", a.balance - coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end), 0) as "previous_month_balance" ${ACCESSIBLE.replace('$U', '$2')} left join "transactions" as "t" on "t"."account_id" = "a"."id" and "t"."transaction_date" >= $3 where "ga"."grant_id" = $4 and ${visible(5)} and "a"."public_id" = $12 group by "a"."id", "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", "a"."is_primary", "a"."account_number" order by "a"."is_primary" desc, "a"."account_type_code", "a"."account_number"`;
 const SQL_ACCOUNT = `select "a"."id", "a"."public_id", "a"."currency" ${ACCESSIBLE.replace('$U', '$1')} where "ga"."grant_id" = $2 and ${visible(3)} and "a"."public_id" = $10`;
 const SQL_PAGE = 'select "item_key", "transaction_date", "value_date", "transaction_type", "amount", "balance_after", "remarks" from "transactions" where "account_id" = $1 and "transaction_date" >= $2 and "transaction_date" <= $3 order by "item_key" limit $4';
 
@@ -94,13 +94,13 @@ app.get<{ Querystring: { accountId: string } }>('/api/v1/accounts/balances', asy
   if (!auth.scope.has('balances')) throw new Refused(403, 'scope');
   const b = base();
   const rows = (await pool.query(SQL_BALANCES, [b.baseDate, auth.userId, `${b.baseDate.slice(0, 8)}01`, auth.grantId, ...VISIBLE_PARAMS, request.query.accountId])).rows as
-    { public_id: string; account_type_code: string; currency: string; balance: string; withdrawable_amount: string; net_today: string; net_month: string }[];
+    { public_id: string; account_type_code: string; currency: string; balance: string; withdrawable_amount: string; previous_day_balance: string; previous_month_balance: string }[];
   if (rows.length === 0) throw new Refused(403, 'account');
   return {
     balances: rows.map((a) => ({
       accountId: a.public_id, accountTypeCode: a.account_type_code, accountTypeName: TYPE_NAMES[a.account_type_code], balance: yen(a.balance), ...b,
-      withdrawableAmount: yen(a.withdrawable_amount), previousDayBalance: String(Number(a.balance) - Number(a.net_today)),
-      previousMonthBalance: String(Number(a.balance) - Number(a.net_month)), currencyCode: a.currency, currencyName: '日本円',
+      withdrawableAmount: yen(a.withdrawable_amount), previousDayBalance: yen(a.previous_day_balance),
+      previousMonthBalance: yen(a.previous_month_balance), currencyCode: a.currency, currencyName: '日本円',
     })),
   };
 });

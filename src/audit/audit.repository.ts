@@ -1,4 +1,5 @@
 import type { Db } from '../db/transaction.ts';
+import { invalidParameter } from '../shared/errors.ts';
 
 /**
  * Where a request came from, for the audit trail (DESIGN §11: actor, customer, type, details, IP,
@@ -41,4 +42,70 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
       request_id: event.context?.requestId ?? null,
     })
     .execute();
+}
+
+/** 前回ログイン: the success before the latest one (users.last_login_at is already the latest). */
+export async function previousLoginAt(db: Db, userId: string): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select('occurred_at')
+    .where('actor_user_id', '=', userId)
+    .where('type', '=', 'login.success')
+    .orderBy('id', 'desc')
+    .offset(1)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.occurred_at;
+}
+
+/** How many events the ログイン・操作履歴 screen shows at most, newest first. */
+export const AUDIT_PAGE_SIZE = 200;
+
+const DAY = /^([0-9]{4})-[0-9]{2}-[0-9]{2}$/;
+const JST_OFFSET_MS = 9 * 60 * 60_000;
+
+/**
+ * The instant a calendar day in Japan (YYYY-MM-DD) begins, or undefined when there is no such day:
+ * 2026-02-30 and 2026-13-45 do not roll over into other dates, and years before 1000 are refused.
+ */
+export function jstDayStart(day: string): Date | undefined {
+  const m = DAY.exec(day);
+  if (!m || Number(m[1]) < 1000) return undefined;
+  const midnightUtc = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(midnightUtc.getTime()) || midnightUtc.toISOString().slice(0, 10) !== day) return undefined;
+  return new Date(midnightUtc.getTime() - JST_OFFSET_MS);
+}
+
+export interface AuditSearch {
+  customerId: string;
+  /** Events this user did or that were about them. */
+  userId?: string | undefined;
+  /** First and last calendar day in Japan, inclusive (YYYY-MM-DD). */
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+/** The screens validate days first; a caller that did not gets the 400 it would have. */
+function dayStart(day: string): Date {
+  const start = jstDayStart(day);
+  if (!start) throw invalidParameter(undefined, { day });
+  return start;
+}
+
+/** ログイン・操作履歴: one customer's events, by user and date range (JST), newest first. */
+export async function searchAuditEvents(db: Db, s: AuditSearch) {
+  let query = db
+    .selectFrom('audit_events')
+    .select(['id', 'occurred_at', 'type', 'outcome', 'actor_login_id', 'actor_user_id', 'subject_user_id', 'details', 'ip'])
+    .where('customer_id', '=', s.customerId);
+  const userId = s.userId;
+  if (userId) query = query.where((eb) => eb.or([eb('actor_user_id', '=', userId), eb('subject_user_id', '=', userId)]));
+  if (s.from) query = query.where('occurred_at', '>=', dayStart(s.from));
+  if (s.to) query = query.where('occurred_at', '<', new Date(dayStart(s.to).getTime() + 24 * 60 * 60_000));
+  return query.orderBy('id', 'desc').limit(AUDIT_PAGE_SIZE).execute();
+}
+
+/** Every user the customer has had, deleted ones included: their names still label old events. */
+export function listAuditUsers(db: Db, customerId: string) {
+  return db.selectFrom('users').select(['id', 'login_id', 'name']).where('customer_id', '=', customerId).orderBy('login_id').execute();
 }

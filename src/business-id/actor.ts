@@ -3,7 +3,7 @@ import type { CustomerKind, UserRole, UserStatus } from '../db/database.ts';
 
 /**
  * Who is acting on the internet-banking screens, read fresh on every request: a member's rights come
- * from their group's current row (issue 5), so a right removed takes effect on the next request.
+ * from their group's current row, so a right removed takes effect on the next request.
  */
 export interface Actor {
   id: string;
@@ -68,4 +68,16 @@ export function canManageBusinessId(a: Actor): boolean {
 /** お客さま情報（申込・設定）: the corporate master (取引責任者) or 重要権限. */
 export function canManageCustomerSettings(a: Actor): boolean {
   return a.customerKind === 'corporate' && a.rights.importantOperations;
+}
+
+/** The changes made from お客さま情報（申込・設定） (seed 003 §2); every other change is ビジネスID管理 (§3, §4). */
+const CUSTOMER_SETTINGS_CHANGES: ReadonlySet<string> = new Set(['business_id.apply', 'business_id.cancel', 'certificate_service.cancel']);
+
+/**
+ * Who may enter and confirm a change of this kind: お客さま情報 changes need {@link canManageCustomerSettings},
+ * group and user changes {@link canManageBusinessId}. Read on every request, so a right removed between
+ * entry and confirmation refuses the confirmation.
+ */
+export function mayMakeChange(a: Actor, kind: string): boolean {
+  return CUSTOMER_SETTINGS_CHANGES.has(kind) ? canManageCustomerSettings(a) : canManageBusinessId(a);
 }

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import type { Database } from '../db/database.ts';
@@ -6,16 +6,17 @@ import type { Db } from '../db/transaction.ts';
 import type { MailMessage } from '../mail/mailer.ts';
 import { AppError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { hashSecret, randomDigits, tokenHash } from '../shared/secret-hash.ts';
 import { revokeGrantsOfUsers } from '../partners/grants.service.ts';
-import { endIbSessionsOfUsers } from '../internet-banking/ib-session.ts';
-import type { Actor } from './actor.ts';
-import { codeHash, RESET_CODE_TTL_MS } from './confirmations.service.ts';
+import { endIbSessionsOfUsers } from '../auth/ib-sessions.repository.ts';
+import { issueLoginReset, RESET_CODE_TTL_MINUTES } from '../auth/passwords.service.ts';
+import { mayMakeChange, type Actor } from './actor.ts';
 import { lockCorporateWithBusinessId } from './customers.repository.ts';
-import { assertConsistent, createGroup, readGroup, updateGroup } from './groups.service.ts';
+import { countGroups } from './groups.repository.ts';
+import { assertConsistent, assertGroupFits, checkGroupName, createGroup, readGroup, updateGroup } from './groups.service.ts';
 import type { GroupPermissions } from './permissions.ts';
 import { retireUsers } from './user-retirement.ts';
-import { createUser, MAX_USERS_PER_CUSTOMER } from './users.service.ts';
+import { countMembers } from './users.repository.ts';
+import { assertUsersFit, createUser, MAX_USERS_PER_CUSTOMER } from './users.service.ts';
 
 /**
  * The changes of seed 003 §2–§4, each checked twice: when entered (so the confirmation screen only
@@ -38,6 +39,26 @@ export type Change =
 
 export type ChangeKind = Change['kind'];
 
+const CHANGE_KINDS = {
+  'group.create': true, 'group.update': true, 'group.delete': true, 'user.create': true, 'user.update': true, 'user.delete': true,
+  'password.login_reset': true, 'password.transaction_reset': true, 'business_id.apply': true, 'business_id.cancel': true,
+  'certificate_service.cancel': true,
+} satisfies Record<ChangeKind, true>;
+
+function isChangeKind(kind: string): kind is ChangeKind {
+  return Object.hasOwn(CHANGE_KINDS, kind);
+}
+
+/**
+ * A stored change (pending_changes) as the rules read it. Its payload was written by `proposeChange` from a
+ * change that passed {@link checkChange}, and its subject hash is verified when it is loaded, so only the
+ * kind needs checking here.
+ */
+export function storedChange(stored: { kind: string; payload: unknown }): Change {
+  if (!isChangeKind(stored.kind)) throw new AppError(410, 'change_expired');
+  return { kind: stored.kind, payload: stored.payload } as Change;
+}
+
 export interface ApplyContext {
   actor: Actor;
   codeKey: Buffer;
@@ -52,16 +73,25 @@ export interface ApplyResult {
   summary: Record<string, unknown>;
 }
 
+/** The longest user name, counted after trimming. */
+export const MAX_USER_NAME_LENGTH = 60;
+/** The longest mail address (RFC 5321 §4.5.3.1.3 path limit less the brackets). */
+export const MAX_EMAIL_LENGTH = 254;
+/** The most rows one change may select: every member plus the master. */
+const MAX_SELECTION = MAX_USERS_PER_CUSTOMER + 1;
+
 /** Seed 003 §4-1: addresses as the seed's screens take them; a pragmatic check, not RFC 5322. */
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
-export function assertUserFields(u: { name: string; email: string }, row: number): void {
+function assertUserFields(u: { name: string; email: string }, row: number): void {
   const name = u.name.trim();
-  if (name.length === 0 || name.length > 60) {
-    throw new AppError(400, 'invalid_parameter', { message: { ja: `${row}行目: ユーザー名は1〜60文字で入力してください。`, en: `Row ${row}: the user name must be 1 to 60 characters.` } });
+  if (name.length === 0 || name.length > MAX_USER_NAME_LENGTH) {
+    throw new AppError(400, 'invalid_parameter', {
+      message: { ja: `${row}行目: ユーザー名は1〜${MAX_USER_NAME_LENGTH}文字で入力してください。`, en: `Row ${row}: the user name must be 1 to ${MAX_USER_NAME_LENGTH} characters.` },
+    });
   }
   const email = u.email.trim();
-  if (email.length > 254 || !EMAIL.test(email)) {
+  if (email.length > MAX_EMAIL_LENGTH || !EMAIL.test(email)) {
     throw new AppError(400, 'invalid_parameter', { message: { ja: `${row}行目: メールアドレスが正しくありません。`, en: `Row ${row}: the mail address is invalid.` } });
   }
 }
@@ -72,7 +102,7 @@ function assertIds(ids: string[]): void {
   if (ids.length === 0) {
     throw new AppError(400, 'invalid_parameter', { message: { ja: '対象を選択してください。', en: 'Select at least one item.' } });
   }
-  if (ids.length > 101 || !ids.every(isUuid)) throw new AppError(400, 'invalid_parameter');
+  if (ids.length > MAX_SELECTION || !ids.every(isUuid)) throw new AppError(400, 'invalid_parameter');
 }
 
 /** The members (never the master) among `ids`, all of this customer and not deleted; 404 for any other id. */
@@ -104,13 +134,17 @@ async function assertNameFree(db: Db, customerId: string, name: string, exceptGr
 
 /** Every rule that does not need the row lock; throws the first violation. Runs at entry and at confirmation. */
 export async function checkChange(db: Db, actor: Actor, change: Change): Promise<void> {
+  if (!mayMakeChange(actor, change.kind)) throw forbidden();
   const isMaster = actor.role === 'master';
   switch (change.kind) {
     case 'group.create':
+      checkGroupName(change.payload.name);
       assertConsistent(change.payload.permissions);
+      assertGroupFits(await countGroups(db, actor.customerId));
       await assertNameFree(db, actor.customerId, change.payload.name);
       return;
     case 'group.update': {
+      checkGroupName(change.payload.name);
       assertConsistent(change.payload.permissions);
       await assertNameFree(db, actor.customerId, change.payload.name, change.payload.groupId);
       const current = await readGroup(db, actor.customerId, change.payload.groupId);
@@ -135,15 +169,13 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
     }
     case 'user.create': {
       const users = change.payload.users;
-      if (users.length === 0 || users.length > MAX_USERS_PER_CUSTOMER) throw new AppError(400, 'invalid_parameter', { message: { ja: '登録するユーザーを入力してください。', en: 'Enter at least one user.' } });
+      if (users.length === 0) throw new AppError(400, 'invalid_parameter', { message: { ja: '登録するユーザーを入力してください。', en: 'Enter at least one user.' } });
+      assertUsersFit(await countMembers(db, actor.customerId), users.length);
       users.forEach((u, i) => assertUserFields(u, i + 1));
       for (const u of users) {
         if (!isUuid(u.groupId)) throw new AppError(400, 'invalid_parameter', { message: { ja: '所属グループを選択してください。', en: 'Choose a group.' } });
         await groupHasUserAdmin(db, actor.customerId, u.groupId);
       }
-      const { count } = await db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('count'))
-        .where('customer_id', '=', actor.customerId).where('role', '=', 'member').where('deleted_at', 'is', null).executeTakeFirstOrThrow();
-      if (Number(count) + users.length > MAX_USERS_PER_CUSTOMER) throw new AppError(409, 'user_limit_reached');
       return;
     }
     case 'user.update': {
@@ -260,21 +292,14 @@ export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext,
     case 'password.login_reset': {
       const users = await membersOf(trx, actor.customerId, change.payload.userIds);
       for (const u of users) {
-        const id = randomUUID();
-        const token = randomBytes(32).toString('base64url');
-        const code = randomDigits(6);
-        await trx.updateTable('password_resets').set({ consumed_at: sql<Date>`now()` }).where('user_id', '=', u.id).where('consumed_at', 'is', null).execute();
-        await trx.insertInto('password_resets').values({
-          id, user_id: u.id, kind: 'login', token_hash: tokenHash(token), code_hash: codeHash(ctx.codeKey, id, code),
-          expires_at: new Date(Date.now() + RESET_CODE_TTL_MS),
-        }).execute();
+        const { token, code } = await issueLoginReset(trx, { userId: u.id, codeKey: ctx.codeKey });
         // The current password stops working now; a lock is lifted (ロック解除).
         await trx.updateTable('users').set({ status: 'reset_pending', locked_at: null, login_failed_count: 0, updated_at: sql<Date>`now()` }).where('id', '=', u.id).execute();
         await recordAudit(trx, { ...audit, type: 'password.login_reset', subjectUserId: u.id, details: { loginId: u.login_id, wasLocked: u.status === 'locked' } });
         mails.push({
           to: u.email,
           subject: '【れんけい銀行】ログインパスワード再設定のお知らせ',
-          text: `${u.name} さま\n\n管理者がログインパスワードを再設定（ロック解除）しました。現在のログインパスワードは失効しています。\n下記URLで認証番号を入力し、新しいログインパスワードを設定してください。\n\n${ctx.publicUrl}/ib/password-reset/${token}\n認証番号: ${code}\n\n認証番号の有効期限は30分です。\n`,
+          text: `${u.name} さま\n\n管理者がログインパスワードを再設定（ロック解除）しました。現在のログインパスワードは失効しています。\n下記URLで認証番号を入力し、新しいログインパスワードを設定してください。\n\n${ctx.publicUrl}/ib/password-reset/${token}\n認証番号: ${code}\n\n認証番号の有効期限は${RESET_CODE_TTL_MINUTES}分です。\n`,
         });
       }
       await revokeGrantsOfUsers(trx, { userIds: users.map((u) => u.id), by: 'administrator', reason: 'login_password_reset', actorUserId: actor.id, context: ctx.context });

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import type { Database } from '../db/database.ts';
@@ -6,19 +6,22 @@ import { inTransaction, type Db } from '../db/transaction.ts';
 import type { MailMessage } from '../mail/mailer.ts';
 import { AppError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { randomDigits, verifySecret } from '../shared/secret-hash.ts';
+import { defineTexts, translate, type Lang } from '../shared/i18n.ts';
+import { codeHash, codesEqual, randomDigits, verifySecret } from '../shared/secret-hash.ts';
 
 /**
- * Confirmation of every ビジネスID管理 change (issue 5 item 6, DESIGN §5): the change is stored server-side
+ * Confirmation of every ビジネスID管理 change (DESIGN §5): the change is stored server-side
  * when the input screen is submitted; the confirmation screen mails a 6-digit メールトークン bound to the
  * SHA-256 of that exact change; 登録/実行 needs the actor's 取引パスワード and that token.
  */
-export const MAIL_TOKEN_TTL_MS = 10 * 60_000;
-export const MAX_MAIL_TOKEN_ATTEMPTS = 5;
+
+/** How long a メールトークン works (the screens and the mail say so in minutes). */
+const MAIL_TOKEN_TTL_MS = 10 * 60_000;
+export const MAIL_TOKEN_TTL_MINUTES = MAIL_TOKEN_TTL_MS / 60_000;
+/** Wrong codes a メールトークン survives. */
+const MAX_MAIL_TOKEN_ATTEMPTS = 5;
 /** A change not confirmed within this time must be entered again. */
-export const PENDING_CHANGE_TTL_MS = 30 * 60_000;
-/** Seed 003 §4-4: the mailed URL and 認証番号 of a password reset are valid 30 minutes. */
-export const RESET_CODE_TTL_MS = 30 * 60_000;
+const PENDING_CHANGE_TTL_MS = 30 * 60_000;
 /** Wrong 取引パスワード in a row before it locks (users.transaction_password_locked_at). */
 export const MAX_TRANSACTION_PASSWORD_FAILURES = 5;
 
@@ -53,17 +56,6 @@ export function subjectHashOf(id: string, kind: string, payload: unknown): strin
 /** The key that hashes short codes: derived from KEY_ENCRYPTION_KEY, never the key itself. */
 export function deriveCodeKey(keyEncryptionKey: Buffer): Buffer {
   return createHmac('sha256', keyEncryptionKey).update('renkei one-time codes v1').digest();
-}
-
-/** HMAC-SHA256 of a short code, bound to the row it belongs to (a code copied to another row never matches). */
-export function codeHash(key: Buffer, rowId: string, code: string): string {
-  return createHmac('sha256', key).update(`${rowId}:${code}`).digest('hex');
-}
-
-export function codesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Stores a change entered by `actor`; returns its id for the confirmation screen. */
@@ -110,11 +102,20 @@ export async function hasLiveMailToken(db: Db, actor: ConfirmActor, change: Pend
   return row !== undefined;
 }
 
+/** The mail that carries a メールトークン; its lifetime is the constant that enforces it. */
+const MAIL_TOKEN_MAIL = defineTexts({
+  subject: { ja: '【れんけい銀行】メールトークンのお知らせ', en: '[renkei] Your mail token' },
+  text: (code: string) => ({
+    ja: `メールトークン: ${code}\n\n有効期限は${MAIL_TOKEN_TTL_MINUTES}分間です。現在確認中のお手続きにのみ使用できます。\nお心当たりのない場合は、管理者またはカスタマーセンターへご連絡ください。\n`,
+    en: `Your mail token is ${code}.\nIt is valid for ${MAIL_TOKEN_TTL_MINUTES} minutes and only for the change you are confirming now.\nIf you did not request it, contact your administrator.\n`,
+  }),
+});
+
 /**
  * Issues a new メールトークン for the change (再発行 included): earlier tokens for it stop working, the new
- * one is valid 10 minutes. Returns the mail to send; the caller sends it after the insert commits.
+ * one is valid {@link MAIL_TOKEN_TTL_MS}. Returns the mail to send; the caller sends it after the insert commits.
  */
-export async function issueMailToken(db: Db, codeKey: Buffer, actor: ConfirmActor, change: PendingChange, lang: 'ja' | 'en' = 'ja'): Promise<MailMessage> {
+export async function issueMailToken(db: Db, codeKey: Buffer, actor: ConfirmActor, change: PendingChange, lang: Lang = 'ja'): Promise<MailMessage> {
   const id = randomUUID();
   const code = randomDigits(6);
   await inTransaction(db, async (trx) => {
@@ -135,10 +136,8 @@ export async function issueMailToken(db: Db, codeKey: Buffer, actor: ConfirmActo
   });
   return {
     to: actor.email,
-    subject: lang === 'en' ? '[renkei] Your mail token' : '【れんけい銀行】メールトークンのお知らせ',
-    text: lang === 'en'
-      ? `Your mail token is ${code}.\nIt is valid for 10 minutes and only for the change you are confirming now.\nIf you did not request it, contact your administrator.\n`
-      : `メールトークン: ${code}\n\n有効期限は10分間です。現在確認中のお手続きにのみ使用できます。\nお心当たりのない場合は、管理者またはカスタマーセンターへご連絡ください。\n`,
+    subject: translate(MAIL_TOKEN_MAIL, lang).subject,
+    text: translate(MAIL_TOKEN_MAIL, lang).text(code),
   };
 }
 

@@ -4,10 +4,39 @@ import { isUniqueViolation } from '../shared/db-errors.ts';
 import { AppError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { lockCorporateWithBusinessId } from './customers.repository.ts';
+import { countGroups } from './groups.repository.ts';
 import { validatePermissions, type GroupPermissions } from './permissions.ts';
 
 /** Seed 003 §3-1: グループは最大100個作成できます。 */
 export const MAX_GROUPS_PER_CUSTOMER = 100;
+/** The longest group name, counted after trimming. */
+export const MAX_GROUP_NAME_LENGTH = 30;
+
+/** The group name rule: 1 to {@link MAX_GROUP_NAME_LENGTH} characters once trimmed; returns the trimmed name. */
+export function checkGroupName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_GROUP_NAME_LENGTH) {
+    throw new AppError(400, 'invalid_parameter', {
+      message: {
+        ja: `グループ名は1〜${MAX_GROUP_NAME_LENGTH}文字で入力してください。`,
+        en: `The group name must be 1 to ${MAX_GROUP_NAME_LENGTH} characters.`,
+      },
+    });
+  }
+  return trimmed;
+}
+
+/** Refuses one group more than {@link MAX_GROUPS_PER_CUSTOMER}, given how many the customer has now. */
+export function assertGroupFits(existing: number): void {
+  if (existing >= MAX_GROUPS_PER_CUSTOMER) {
+    throw new AppError(409, 'group_limit_reached', {
+      message: {
+        ja: `グループは最大${MAX_GROUPS_PER_CUSTOMER}個まで登録できます。`,
+        en: `A customer can have at most ${MAX_GROUPS_PER_CUSTOMER} groups.`,
+      },
+    });
+  }
+}
 
 export interface NewGroupInput {
   customerId: string;
@@ -16,7 +45,7 @@ export interface NewGroupInput {
 }
 
 /** The group's columns for a permission set (the database's names). */
-export function groupColumns(p: GroupPermissions) {
+function groupColumns(p: GroupPermissions) {
   return {
     approval_authority: p.approval.authority,
     approval_limit: p.approval.authority ? p.approval.limitYen : null,
@@ -43,21 +72,11 @@ export function groupColumns(p: GroupPermissions) {
  * @returns the new group's id
  */
 export async function createGroup(db: Db, input: NewGroupInput): Promise<string> {
-  const name = input.name.trim();
-  if (name.length === 0 || name.length > 30) {
-    throw new AppError(400, 'invalid_parameter', {
-      message: { ja: 'グループ名は1〜30文字で入力してください。', en: 'The group name must be 1 to 30 characters.' },
-    });
-  }
+  const name = checkGroupName(input.name);
   assertConsistent(input.permissions);
   return inTransaction(db, async (trx) => {
     await lockCorporateWithBusinessId(trx, input.customerId);
-    const { count } = await trx
-      .selectFrom('groups')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('customer_id', '=', input.customerId)
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= MAX_GROUPS_PER_CUSTOMER) throw new AppError(409, 'group_limit_reached');
+    assertGroupFits(await countGroups(trx, input.customerId));
     await assertOwnOrdinaryAccounts(trx, input.customerId, input.permissions);
 
     let groupId: string;
@@ -109,7 +128,7 @@ async function assertOwnOrdinaryAccounts(trx: Db, customerId: string, p: GroupPe
   }
 }
 
-export async function insertAccountRights(trx: Db, groupId: string, customerId: string, p: GroupPermissions): Promise<void> {
+async function insertAccountRights(trx: Db, groupId: string, customerId: string, p: GroupPermissions): Promise<void> {
   const rows = p.accounts
     .filter((a) => a.inquiry)
     .map((a) => ({
@@ -134,12 +153,7 @@ export interface GroupUpdateInput extends NewGroupInput {
  */
 export async function updateGroup(db: Db, input: GroupUpdateInput): Promise<void> {
   if (!isUuid(input.groupId)) throw new AppError(404, 'not_found');
-  const name = input.name.trim();
-  if (name.length === 0 || name.length > 30) {
-    throw new AppError(400, 'invalid_parameter', {
-      message: { ja: 'グループ名は1〜30文字で入力してください。', en: 'The group name must be 1 to 30 characters.' },
-    });
-  }
+  const name = checkGroupName(input.name);
   assertConsistent(input.permissions);
   await inTransaction(db, async (trx) => {
     await lockCorporateWithBusinessId(trx, input.customerId);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import type { Db } from '../db/transaction.ts';
-import { endIbSessionsOfUsers } from '../internet-banking/ib-session.ts';
+import { endIbSessionsOfUsers } from '../auth/ib-sessions.repository.ts';
 import { revokeGrantsOfUsers } from '../partners/grants.service.ts';
 
 /**

@@ -5,9 +5,22 @@ import { AppError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { hashSecret, randomDigits } from '../shared/secret-hash.ts';
 import { lockCorporateWithBusinessId } from './customers.repository.ts';
+import { countMembers } from './users.repository.ts';
 
 /** Seed 003 §4-1: 取引責任者とは別に、最大100ユーザー (the master does not count). */
 export const MAX_USERS_PER_CUSTOMER = 100;
+
+/** Refuses member users beyond {@link MAX_USERS_PER_CUSTOMER}: `existing` live members plus `adding` new ones. */
+export function assertUsersFit(existing: number, adding: number): void {
+  if (existing + adding > MAX_USERS_PER_CUSTOMER) {
+    throw new AppError(409, 'user_limit_reached', {
+      message: {
+        ja: `ユーザーは最大${MAX_USERS_PER_CUSTOMER}名まで登録できます。`,
+        en: `A customer can have at most ${MAX_USERS_PER_CUSTOMER} users.`,
+      },
+    });
+  }
+}
 
 export interface NewUserInput {
   customerId: string;
@@ -33,14 +46,7 @@ export async function createUser(db: Db, input: NewUserInput): Promise<CreatedUs
   const passwordHash = await hashSecret(input.initialPassword);
   return inTransaction(db, async (trx) => {
     await lockCorporateWithBusinessId(trx, input.customerId);
-    const { count } = await trx
-      .selectFrom('users')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('customer_id', '=', input.customerId)
-      .where('role', '=', 'member')
-      .where('deleted_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= MAX_USERS_PER_CUSTOMER) throw new AppError(409, 'user_limit_reached');
+    assertUsersFit(await countMembers(trx, input.customerId), 1);
     const group = await trx
       .selectFrom('groups')
       .select('id')

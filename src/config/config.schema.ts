@@ -39,6 +39,10 @@ export const EnvSchema = Type.Object({
   PASSWORD_MAX_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 32 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   API_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600 }),
+  // Never below the 5 attempts that lock a password or PIN, so throttling alone never stops a user first.
+  LOGIN_THROTTLE_PER_ADDRESS: Type.Integer({ minimum: 5, maximum: 10_000_000, default: 30 }),
+  LOGIN_THROTTLE_PER_LOGIN_ID: Type.Integer({ minimum: 5, maximum: 10_000_000, default: 10 }),
+  LOGIN_THROTTLE_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -75,4 +79,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** Resource API requests per client per minute, per process (429 beyond). */
   apiRateLimitPerMinute: number;
+  /**
+   * Attempts at a password, PIN or reset code per window, per source address and per login ID, counted
+   * per process; 429 beyond. Separate from the lockouts, which the database counts exactly.
+   */
+  loginThrottle: LoginThrottle;
 }
+
+export interface LoginThrottle { perAddress: number; perLoginId: number; windowMs: number }

@@ -94,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     password: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    loginThrottle: { perAddress: e.LOGIN_THROTTLE_PER_ADDRESS, perLoginId: e.LOGIN_THROTTLE_PER_LOGIN_ID, windowMs: e.LOGIN_THROTTLE_WINDOW_SECONDS * 1000 },
   });
 }
 

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable } from 'kysely';
 
 /**
  * The one typed view of the schema in `migrations/`. Numeric money columns come back as strings
@@ -300,20 +300,9 @@ export interface Database {
   pending_changes: PendingChangesTable;
 }
 
-export type Customer = Selectable<CustomersTable>;
-export type Account = Selectable<AccountsTable>;
-export type NewAccount = Insertable<AccountsTable>;
-export type Transaction = Selectable<TransactionsTable>;
-export type Group = Selectable<GroupsTable>;
 export type NewGroup = Insertable<GroupsTable>;
-export type GroupUpdate = Updateable<GroupsTable>;
-export type GroupAccountRight = Selectable<GroupAccountRightsTable>;
-export type User = Selectable<UsersTable>;
-export type NewUser = Insertable<UsersTable>;
-export type Partner = Selectable<PartnersTable>;
-export type Grant = Selectable<GrantsTable>;
 
-/** Internet-banking sessions (issue 5): the cookie holds the token, the table its SHA-256. */
+/** Internet-banking sessions: the cookie holds the token, the table its SHA-256. */
 export interface IbSessionsTable {
   id: Generated<string>;
   token_hash: string;

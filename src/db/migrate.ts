@@ -8,7 +8,7 @@ function migrator(db: Kysely<any>): Migrator {
   return new Migrator({ db, provider });
 }
 
-export class MigrationError extends Error {
+class MigrationError extends Error {
   constructor(result: MigrationResultSet) {
     const failed = result.results?.find((r) => r.status === 'Error');
     const reason = (result.error as Error)?.message ?? String(result.error);

@@ -2,22 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import type { Kysely } from 'kysely';
-import * as client from 'openid-client';
-import { Agent, fetch as undiciFetch } from 'undici';
 import type { Config } from '../config/config.schema.ts';
-import type { Database } from '../db/database.ts';
-import { DEMO_PARTNER } from '../db/seed/demo-data.ts';
+import type { Db } from '../db/transaction.ts';
+import { findPartnerByNames } from '../partners/partners.repository.ts';
+import { SCOPE } from '../shared/scopes.ts';
 
 /**
- * The OAuth side of the partner demo かんたん家計簿 (DESIGN §9): its client registration in
- * `oauth_clients`, its private_key_jwt key kept in DATA_DIR, and an openid-client v6 configuration
- * that talks to this very server over HTTPS, trusting only the server's own certificate.
+ * The registration of the partner demo かんたん家計簿 (DESIGN §9): its client in `oauth_clients` and
+ * its private_key_jwt key kept in DATA_DIR.
  */
 
 /** Fixed, so restarts and several instances share one registration. */
 export const DEMO_CLIENT_ID = 'kantan-kakeibo-demo';
-export const DEMO_SCOPES = ['openid', 'offline_access', 'balances', 'transactions'] as const;
+export const DEMO_SCOPES = [SCOPE.openid, SCOPE.offlineAccess, SCOPE.balances, SCOPE.transactions] as const;
+/**
+ * Who the demo is at the bank: the API連携先 whose app it is, named as the bank registered it
+ * (legal name and service name identify a partner). The bank's data, not this constant, is what the
+ * pages show.
+ */
+export const DEMO_PARTNER_NAMES = { legalName: '株式会社 入出金情報提供', serviceName: 'かんたん家計簿' } as const;
 const KEY_FILE = 'demo-client-key.json';
 
 export interface DemoClientKey {
@@ -60,10 +63,12 @@ export const demoRedirectUri = (config: Pick<Config, 'publicUrl'>) => `${config.
  * ES256, DPoP-bound tokens, 利用業務 balances + transactions, 利用業務 selection shown), or brings an
  * existing row up to date when the key or the public URL changed. Needs the seeded demo partner.
  */
-export async function ensureDemoClient(db: Kysely<Database>, config: Pick<Config, 'publicUrl'>, key: DemoClientKey): Promise<void> {
+export async function ensureDemoClient(db: Db, config: Pick<Config, 'publicUrl'>, key: DemoClientKey): Promise<void> {
+  const partner = await findPartnerByNames(db, DEMO_PARTNER_NAMES);
+  if (!partner) throw new Error('the demo partner is missing or suspended: seed the demo data first (npm run db:seed)');
   const metadata = {
     client_id: DEMO_CLIENT_ID,
-    client_name: DEMO_PARTNER.serviceName,
+    client_name: partner.serviceName,
     redirect_uris: [demoRedirectUri(config)],
     response_types: ['code'],
     grant_types: ['authorization_code', 'refresh_token'],
@@ -82,9 +87,6 @@ export async function ensureDemoClient(db: Kysely<Database>, config: Pick<Config
     }
     return;
   }
-  const partner = await db.selectFrom('partners').select('id').where('legal_name', '=', DEMO_PARTNER.legalName)
-    .where('service_name', '=', DEMO_PARTNER.serviceName).executeTakeFirst();
-  if (!partner) throw new Error('the demo partner is missing: seed the demo data first (npm run db:seed)');
   await db.insertInto('oauth_clients').values({
     client_id: DEMO_CLIENT_ID,
     partner_id: partner.id,
@@ -98,48 +100,4 @@ function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
   return JSON.stringify(v);
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/** The demo only ever calls its own server on this machine. */
-export function isLoopbackUrl(url: string): boolean {
-  return LOOPBACK.has(new URL(url).hostname);
-}
-
-export interface DemoOAuth {
-  /** openid-client configuration, discovered on first use. */
-  configuration(): Promise<client.Configuration>;
-  /** fetch trusting only the server's certificate (loopback only). */
-  fetch: typeof undiciFetch;
-  close(): Promise<void>;
-}
-
-/**
- * An openid-client v6 client of this server: discovery (once, on first use, since the server is not
- * listening yet when the plugin registers), private_key_jwt, and every request through an undici
- * Agent whose only trusted CA is the server's certificate.
- */
-export function createDemoOAuth(opts: { issuer: string; serverCertificate: string; key: DemoClientKey }): DemoOAuth {
-  if (!isLoopbackUrl(opts.issuer)) throw new Error(`the demo client only calls a loopback issuer, not ${opts.issuer}`);
-  const agent = new Agent({ connect: { ca: opts.serverCertificate } });
-  const trustingFetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
-    undiciFetch(input, { ...init, dispatcher: agent })) as typeof undiciFetch;
-  let discovered: Promise<client.Configuration> | undefined;
-  return {
-    fetch: trustingFetch,
-    configuration() {
-      discovered ??= client.discovery(
-        new URL(opts.issuer), DEMO_CLIENT_ID,
-        { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256' },
-        client.PrivateKeyJwt({ key: opts.key.privateKey, kid: opts.key.kid }),
-        { [client.customFetch]: trustingFetch as unknown as client.CustomFetch },
-      ).catch((err: unknown) => {
-        discovered = undefined; // try again on the next request
-        throw err;
-      });
-      return discovered;
-    },
-    close: () => agent.close(),
-  };
 }

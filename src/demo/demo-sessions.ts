@@ -11,7 +11,7 @@ export interface DemoSession {
   dpopKeys?: CryptoKeyPair;
   dpop?: DPoPHandle;
   tokens?: { accessToken: string; refreshToken?: string | undefined; expiresAt: number; scope: string };
-  /** Newest statement date per account, found once (see demo.plugin.ts). */
+  /** Newest statement date per account, found once (see demo-statements.ts). */
   newestDate?: Map<string, string>;
 }
 

@@ -3,7 +3,8 @@ import { sql, type Kysely } from 'kysely';
 import { errors, Provider, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/database.ts';
 import type { ClientCache } from './client-cache.ts';
-import { BUSINESS_SCOPES, BUSINESS_SCOPES_METADATA, disableClient, findClient, OIDC_SCOPES, partnerOfInitialAccessToken, saveRegisteredClient } from '../partners/clients.repository.ts';
+import { BUSINESS_SCOPES_METADATA, disableClient, findClient, partnerOfInitialAccessToken, saveRegisteredClient } from '../partners/clients.repository.ts';
+import { BUSINESS_SCOPES, OIDC_SCOPES } from '../shared/scopes.ts';
 
 /** Models whose `consume` must succeed exactly once: the database decides races between requests. */
 const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
@@ -12,8 +13,6 @@ export interface AdapterDeps {
   db: Kysely<Database>;
   /** Seconds a row outlives its expiry, matching the provider's clockTolerance. */
   clockTolerance: number;
-  /** INITIAL_ACCESS_TOKEN from the environment, and the partner it registers clients for. */
-  staticInitialAccessToken?: { token: string; partnerId: () => Promise<string | undefined> } | undefined;
   /** Clients as the provider sees them, invalidated by LISTEN/NOTIFY (none: read every time). */
   clientCache?: ClientCache<AdapterPayload> | undefined;
 }
@@ -158,12 +157,11 @@ function clientPayload(metadata: Record<string, unknown>, allowedScopes: string[
   } as AdapterPayload;
 }
 
-/** The partner a registration's initial access token belongs to (DB token, or INITIAL_ACCESS_TOKEN). */
-async function partnerForToken({ db, staticInitialAccessToken }: AdapterDeps, token: string): Promise<{ partnerId: string; exp?: number } | undefined> {
-  if (staticInitialAccessToken && token === staticInitialAccessToken.token) {
-    const partnerId = await staticInitialAccessToken.partnerId();
-    return partnerId ? { partnerId } : undefined;
-  }
+/**
+ * The partner a registration's initial access token belongs to. The demo's token (INITIAL_ACCESS_TOKEN
+ * or the generated one) is an ordinary row too: the demo seeding registers it for the demo partner.
+ */
+async function partnerForToken(db: Kysely<Database>, token: string): Promise<{ partnerId: string; exp?: number } | undefined> {
   const found = await partnerOfInitialAccessToken(db, token);
   if (!found) return undefined;
   return { partnerId: found.partnerId, ...(found.expiresAt ? { exp: Math.floor(found.expiresAt.getTime() / 1000) } : {}) };
@@ -181,7 +179,7 @@ function clientAdapter(deps: AdapterDeps): Adapter {
     },
     async upsert(id, payload) {
       const iat = Provider.ctx?.oidc?.entities?.InitialAccessToken as { jti?: string } | undefined;
-      const partner = iat?.jti ? await partnerForToken(deps, iat.jti) : undefined;
+      const partner = iat?.jti ? await partnerForToken(db, iat.jti) : undefined;
       await saveRegisteredClient(db, id, payload as Record<string, unknown>, partner?.partnerId);
       deps.clientCache?.invalidate(id);
     },
@@ -199,7 +197,7 @@ function clientAdapter(deps: AdapterDeps): Adapter {
 function initialAccessTokenAdapter(deps: AdapterDeps): Adapter {
   return {
     async find(id) {
-      const partner = await partnerForToken(deps, id);
+      const partner = await partnerForToken(deps.db, id);
       if (!partner) return undefined;
       return {
         jti: id, kind: 'InitialAccessToken', iat: Math.floor(Date.now() / 1000) - 1, policies: ['renkei-partner'],

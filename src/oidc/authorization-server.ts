@@ -2,14 +2,14 @@ import { Eta } from 'eta';
 import type { Kysely } from 'kysely';
 import type { AdapterPayload, Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { hasPinToRegister } from '../business-id/inquiry-pins.service.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { DatabaseHandle } from '../db/create-db.ts';
 import type { Database } from '../db/database.ts';
-import { ClientCache } from './client-cache.ts';
-import { DEMO_PARTNER } from '../db/seed/demo-data.ts';
-import { pinStatusOfVisibleAccounts } from '../interactions/inquiry-pin.service.ts';
-import { pickLang } from '../shared/lang.ts';
+import { defineTexts, pickLang, translate } from '../shared/i18n.ts';
+import { SITE } from '../shared/site.texts.ts';
 import { VIEWS_DIR } from '../shared/views.ts';
+import { ClientCache } from './client-cache.ts';
 import { clientSkipsBusinessSelection, createProvider } from './provider.ts';
 import { subscribeProviderEvents } from './provider-events.ts';
 import { loadSigningKeys } from './signing-keys.ts';
@@ -17,12 +17,13 @@ import { loadSigningKeys } from './signing-keys.ts';
 /** Renders pages oidc-provider shows itself (outside Fastify): the same layout as every other page. */
 const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: true });
 
-const PROVIDER_ERRORS: Record<string, { ja: string; en: string }> = {
+/** What the holder reads when the provider cannot send the error back to the client. */
+const PROVIDER_ERRORS = defineTexts({
   invalid_request: { ja: 'リクエストが正しくありません。連携先のサービスからもう一度お手続きください。', en: 'The request is invalid. Please start again from the connecting service.' },
   invalid_client: { ja: '連携先のサービスが確認できません。', en: 'The connecting service is not recognised.' },
   invalid_redirect_uri: { ja: '連携先の戻り先が登録と一致しません。', en: 'The return address does not match the registration.' },
   session_not_found: { ja: 'お手続きの有効期限が切れました。連携先のサービスからもう一度お手続きください。', en: 'This request expired. Please start again from the connecting service.' },
-};
+});
 
 /**
  * The authorization server of DESIGN §7: signing keys from the database (created on first start,
@@ -33,7 +34,7 @@ export async function createAuthorizationServer(deps: {
   config: Readonly<Config>;
   db: Kysely<Database>;
   logger: Logger;
-  secrets: { cookieKeys: string[]; keyEncryptionKey: Buffer; initialAccessToken?: string | undefined };
+  secrets: { cookieKeys: string[]; keyEncryptionKey: Buffer };
   /** LISTEN on the database, to drop cached clients when any process changes them. */
   listen?: DatabaseHandle['listen'];
 }): Promise<Provider> {
@@ -44,22 +45,15 @@ export async function createAuthorizationServer(deps: {
   if (clientCache && deps.listen) await deps.listen('renkei_client_changed', (id) => clientCache.invalidate(id));
   const provider = createProvider({
     config, db, signingKeys, clientCache, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
-    initialAccessToken: deps.secrets.initialAccessToken ?? config.initialAccessToken,
     hooks: {
       skipsBusinessSelection: (clientId) => clientSkipsBusinessSelection(db, clientId),
-      // Step 3 has something to do only for an account not registered and not locked.
-      needsPinRegistration: async (userId) => (await pinStatusOfVisibleAccounts(db, userId)).some((a) => !a.registered && !a.locked),
-      staticTokenPartner: async () => {
-        const p = await db.selectFrom('partners').select('id')
-          .where('legal_name', '=', DEMO_PARTNER.legalName).where('service_name', '=', DEMO_PARTNER.serviceName).executeTakeFirst();
-        return p?.id;
-      },
+      needsPinRegistration: (userId) => hasPinToRegister(db, userId),
       renderError: async (ctx, out) => {
         const lang = pickLang(ctx.headers, ctx.query?.ui_locales as string | undefined);
-        const known = PROVIDER_ERRORS[out.error];
+        const known: Record<string, string> = translate(PROVIDER_ERRORS, lang);
         const html = await eta.renderAsync('error', {
-          lang, status: ctx.status, errorCode: out.error,
-          errorMessage: known ? known[lang] : out.error_description ?? out.error,
+          site: SITE, lang, status: ctx.status, errorCode: out.error,
+          errorMessage: Object.hasOwn(known, out.error) ? known[out.error] : out.error_description ?? out.error,
           requestId: ctx.get('x-request-id') || '-',
         });
         ctx.type = 'html';

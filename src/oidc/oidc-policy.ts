@@ -1,5 +1,5 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { businessScopesIn } from '../partners/clients.repository.ts';
+import { businessScopesIn } from '../shared/scopes.ts';
 
 const { Prompt, Check, base } = interactionPolicy;
 

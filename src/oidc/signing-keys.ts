@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 
 /** The algorithms the server signs with: ES256 first (cheaper to sign), PS256 for clients that need it. */
-export const SIGNING_ALGS = ['ES256', 'PS256'] as const;
+const SIGNING_ALGS = ['ES256', 'PS256'] as const;
 type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 const KEY_LOCK = 7_365_101;

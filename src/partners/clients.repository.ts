@@ -1,19 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Db } from '../db/transaction.ts';
+import { KNOWN_SCOPES } from '../shared/scopes.ts';
 import { tokenHash } from '../shared/secret-hash.ts';
 
-/** The scopes a partner client may be allowed (DESIGN §7). */
-export const KNOWN_SCOPES = ['openid', 'offline_access', 'balances', 'transactions', 'transfers'] as const;
-/** The resource API's scopes: 利用業務. */
-export const BUSINESS_SCOPES = ['balances', 'transactions', 'transfers'] as const;
-export const OIDC_SCOPES: readonly string[] = ['openid', 'offline_access'];
-
-/** The 利用業務 named in a space-separated scope string, in DESIGN §7's order. */
-export function businessScopesIn(scope: unknown): string[] {
-  const asked = String(scope ?? '').split(' ');
-  return BUSINESS_SCOPES.filter((s) => asked.includes(s));
-}
 /** Client metadata property carrying the 利用業務 a client may ask for (bank-controlled, never client-set). */
 export const BUSINESS_SCOPES_METADATA = 'renkei_business_scopes';
 

@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import { userMaySeeAccount } from '../business-id/account-access.ts';
-import type { Database } from '../db/database.ts';
+import type { Db } from '../db/transaction.ts';
 
 export interface GrantContext {
   grantId: string;
@@ -14,7 +14,7 @@ export type GrantCheck = { ok: true; grant: GrantContext } | { ok: false; reason
  * The bank's grant behind a token, checked at the moment of the call (DESIGN §5): it exists, belongs
  * to the token's client, is neither revoked nor expired, and its user is still active.
  */
-export async function checkGrant(db: Kysely<Database>, oidcGrantId: string, clientId: string): Promise<GrantCheck> {
+export async function checkGrant(db: Db, oidcGrantId: string, clientId: string): Promise<GrantCheck> {
   const row = await db
     .selectFrom('grants as g')
     .innerJoin('users as u', 'u.id', 'g.user_id')
@@ -36,7 +36,7 @@ export async function checkGrant(db: Kysely<Database>, oidcGrantId: string, clie
  * 照会用暗証番号, and visible under the user's current group rights. Callers add their columns and
  * filters; an account missing from the result is `account_forbidden` whatever the reason.
  */
-export function accessibleAccounts(db: Kysely<Database>, grant: GrantContext) {
+export function accessibleAccounts(db: Db, grant: GrantContext) {
   return db
     .selectFrom('grant_accounts as ga')
     .innerJoin('accounts as a', 'a.id', 'ga.account_id')
@@ -46,4 +46,12 @@ export function accessibleAccounts(db: Kysely<Database>, grant: GrantContext) {
     .leftJoin('group_account_rights as r', (j) => j.onRef('r.group_id', '=', 'u.group_id').onRef('r.account_id', '=', 'a.id'))
     .where('ga.grant_id', '=', grant.grantId)
     .where((eb) => userMaySeeAccount(eb as never));
+}
+
+type AccessibleAccounts = ReturnType<typeof accessibleAccounts>;
+type AccessibleQuery<O> = AccessibleAccounts extends SelectQueryBuilder<infer DB, infer TB, infer _> ? SelectQueryBuilder<DB, TB, O> : never;
+
+/** The order of every account list (DESIGN §8): the 代表口座 first, then by 科目 and 口座番号. */
+export function inListOrder<O>(query: AccessibleQuery<O>): AccessibleQuery<O> {
+  return query.orderBy('a.is_primary', 'desc').orderBy('a.account_type_code').orderBy('a.account_number');
 }

@@ -1,11 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorRef } from '../shared/error.schemas.ts';
+import { ACCOUNT_ID_DIGITS } from './parameters.ts';
+import { PAGE_SIZE } from './statements.service.ts';
 
 /** DESIGN §8 (contract): every number a string, dates YYYY-MM-DD, times HH:MM:SS+09:00, empty values omitted. */
 const Num = (description: string) => Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', description });
 const Date8 = (description: string) => Type.String({ format: 'date', description });
 const Time = Type.String({ pattern: '^\\d{2}:\\d{2}:\\d{2}\\+09:00$', description: '基準時刻 (JST)' });
-const AccountId = Type.String({ pattern: '^\\d{12}$', description: '口座ID: 支店番号3桁 + 科目コード2桁 + 口座番号7桁' });
+const AccountId = Type.String({ pattern: `^\\d{${ACCOUNT_ID_DIGITS}}$`, description: '口座ID: 支店番号3桁 + 科目コード2桁 + 口座番号7桁' });
 
 export const AccountSchema = Type.Object({
   accountId: AccountId,
@@ -65,14 +67,14 @@ export const TransactionsResponseSchema = Type.Object({
   baseTime: Time,
   hasNext: Type.Boolean({ description: '次明細フラグ' }),
   nextItemKey: Type.Optional(Type.String({ pattern: '^\\d+$', description: '次明細キー: hasNext のときだけ。同じリクエストにこの値を加えると次のページ' })),
-  count: Type.String({ pattern: '^\\d+$', description: '明細取得件数 (最大500)' }),
+  count: Type.String({ pattern: '^\\d+$', description: `明細取得件数 (最大${PAGE_SIZE})` }),
   transactions: Type.Array(Type.Ref('Transaction')),
 }, { additionalProperties: false });
 
 /** GET /accounts takes no parameters: an unknown one is a 400, as on the other endpoints. */
 export const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 
-/** Query strings are validated loosely by type here; the route checks dates and keys for clear messages. */
+/** Query strings are validated loosely by type here; the services check accountId, dates and keys for clear messages. */
 export const BalancesQuerySchema = Type.Object({
   accountId: Type.Optional(Type.String({ maxLength: 29 })),
 }, { additionalProperties: false });

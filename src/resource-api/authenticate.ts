@@ -15,6 +15,13 @@ export interface ApiAuth {
   scopes: Set<string>;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the resource API's authentication hook before validation. */
+    apiAuth: ApiAuth;
+  }
+}
+
 export interface AuthenticatorDeps {
   db: Kysely<Database>;
   config: Readonly<Config>;

@@ -43,7 +43,7 @@ export class DpopNonces {
 }
 
 /** Normalises a URL for the htu comparison: scheme and host lower-case, default port dropped, no query or fragment. */
-export function normaliseHtu(url: string): string | undefined {
+function normaliseHtu(url: string): string | undefined {
   if (!URL.canParse(url)) return undefined;
   const u = new URL(url);
   return `${u.protocol}//${u.host}${u.pathname}`;

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, serviceUnavailable, type Lang } from './errors.ts';
+import { AppError, serviceUnavailable } from './errors.ts';
 import { isDatabaseUnavailable } from './db-errors.ts';
-import { pickLang } from './lang.ts';
+import { LANG_COOKIE, pickLang, type Lang } from './i18n.ts';
 
 /** Fastify's own 4xx errors, mapped onto our closed list of codes. */
 const FASTIFY_CODES: Record<string, () => AppError> = {
@@ -12,10 +12,13 @@ const FASTIFY_CODES: Record<string, () => AppError> = {
   FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError(400, 'invalid_request'),
   FST_ERR_BAD_URL: () => new AppError(400, 'invalid_request'),
   FST_ERR_ASYNC_CONSTRAINT: () => new AppError(400, 'invalid_request'),
+  // @fastify/csrf-protection (shared/csrf.ts): a missing or foreign token is one refusal.
+  FST_CSRF_INVALID_TOKEN: () => new AppError(403, 'csrf_invalid'),
+  FST_CSRF_MISSING_SECRET: () => new AppError(403, 'csrf_invalid'),
 };
 
 /** Turns anything thrown into an AppError; the second value says whether it was unexpected. */
-export function toAppError(err: FastifyError | Error): { error: AppError; unexpected: boolean } {
+function toAppError(err: FastifyError | Error): { error: AppError; unexpected: boolean } {
   if (err instanceof AppError) return { error: err, unexpected: false };
   const fe = err as FastifyError;
   if (fe.validation) {
@@ -44,8 +47,9 @@ function wantsHtml(request: FastifyRequest): boolean {
   return accept.includes('text/html') && !request.url.startsWith('/api/');
 }
 
-export async function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): Promise<FastifyReply> {
-  const lang: Lang = pickLang(request.headers);
+async function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): Promise<FastifyReply> {
+  // An explicit choice (the language cookie every surface sets) wins over Accept-Language.
+  const lang: Lang = pickLang(request.headers, request.cookies?.[LANG_COOKIE]);
   reply.code(error.status).headers(error.headers);
   const body = { errorCode: error.code, errorMessage: error.localized(lang), requestId: request.id };
   if (wantsHtml(request) && typeof reply.viewAsync === 'function') {

@@ -1,9 +1,11 @@
+import { defineTexts, type Lang, type Text } from './i18n.ts';
+
 /**
  * The closed list of error codes renkei answers with, and their messages in Japanese and English.
  * One format everywhere outside the OAuth endpoints (whose format RFC 6749 fixes):
  * `{ errorCode, errorMessage, requestId }` (DESIGN §8, §11).
  */
-export const ERROR_MESSAGES = {
+export const ERROR_MESSAGES = defineTexts({
   invalid_parameter: { ja: '入力内容に誤りがあります。', en: 'The request contains an invalid parameter.' },
   invalid_request: { ja: 'リクエストの形式が正しくありません。', en: 'The request is malformed.' },
   unsupported_media_type: { ja: 'このContent-Typeには対応していません。', en: 'This Content-Type is not supported.' },
@@ -17,11 +19,12 @@ export const ERROR_MESSAGES = {
   forbidden: { ja: 'この操作を行う権限がありません。', en: 'You are not allowed to perform this operation.' },
   conflict: { ja: '他の操作と競合しました。もう一度お試しください。', en: 'The request conflicts with the current state. Please retry.' },
   business_id_not_active: { ja: 'ビジネスID管理をお申込みいただいていません。', en: 'ビジネスID管理 (business ID management) is not active for this customer.' },
-  group_limit_reached: { ja: 'グループは最大100個まで登録できます。', en: 'A customer can have at most 100 groups.' },
-  user_limit_reached: { ja: 'ユーザーは最大100名まで登録できます。', en: 'A customer can have at most 100 users.' },
+  // The generic texts name no number: the rule that refuses gives the message with its own limit.
+  group_limit_reached: { ja: 'グループの登録数が上限に達しています。', en: 'The maximum number of groups has been reached.' },
+  user_limit_reached: { ja: 'ユーザーの登録数が上限に達しています。', en: 'The maximum number of users has been reached.' },
   group_name_taken: { ja: '同じ名前のグループが既に登録されています。', en: 'A group with this name already exists.' },
   invalid_permissions: { ja: '権限の設定に誤りがあります。', en: 'The permission settings are inconsistent.' },
-  // ビジネスID管理 and internet banking (issue 5)
+  // ビジネスID管理 and internet banking
   mail_unavailable: { ja: 'メールを送信できませんでした。しばらくしてから再度お試しください。', en: 'The mail could not be sent. Please retry later.' },
   csrf_invalid: { ja: '画面の有効期限が切れました。もう一度最初から操作してください。', en: 'This form has expired. Please start again.' },
   session_expired: { ja: 'ログインの有効期限が切れました。もう一度ログインしてください。', en: 'Your session has ended. Please log in again.' },
@@ -39,18 +42,17 @@ export const ERROR_MESSAGES = {
   master_protected: { ja: '取引責任者（マスターユーザー）は変更・削除できません。', en: 'The master user cannot be changed or deleted.' },
   certificate_service_active: { ja: '電子証明書サービスを解約してから、ビジネスID管理を解約してください。', en: 'Cancel the certificate service before cancelling ビジネスID管理.' },
   business_id_already_active: { ja: 'ビジネスID管理は既にお申込み済みです。', en: 'ビジネスID管理 is already active.' },
-  reset_invalid: { ja: '認証番号が正しくないか、有効期限（30分）が切れています。', en: 'The 認証番号 is wrong or has expired (30 minutes).' },
+  reset_invalid: { ja: '認証番号が正しくないか、有効期限が切れています。', en: 'The 認証番号 is wrong or has expired.' },
   rate_limited: { ja: 'リクエストが多すぎます。しばらくしてから再度お試しください。', en: 'Too many requests. Please retry later.' },
   service_unavailable: { ja: 'ただいまサービスをご利用いただけません。しばらくしてから再度お試しください。', en: 'The service is temporarily unavailable. Please retry later.' },
   server_error: { ja: 'システムエラーが発生しました。', en: 'An internal error occurred.' },
-} as const satisfies Record<string, { ja: string; en: string }>;
+});
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
-export type Lang = 'ja' | 'en';
 
 export interface AppErrorOptions {
   /** Overrides the code's generic message, e.g. to name the rule that was broken. */
-  message?: { ja: string; en: string };
+  message?: Text;
   /** Extra response headers (Retry-After, WWW-Authenticate). */
   headers?: Record<string, string>;
   /** Logged, never sent. */
@@ -62,7 +64,7 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   readonly status: number;
   readonly code: ErrorCode;
-  readonly messages: { ja: string; en: string };
+  readonly messages: Text;
   readonly headers: Record<string, string>;
   readonly detail: unknown;
 
@@ -84,5 +86,5 @@ export class AppError extends Error {
 export const serviceUnavailable = (cause?: unknown) =>
   new AppError(503, 'service_unavailable', { headers: { 'retry-after': '5' }, cause });
 
-export const invalidParameter = (message?: { ja: string; en: string }, detail?: unknown) =>
+export const invalidParameter = (message?: Text, detail?: unknown) =>
   new AppError(400, 'invalid_parameter', { message, detail });

@@ -11,7 +11,7 @@ const SECRET_QUERY_PARAMS = [
  * Second line of defence behind the allowlist serializers: any of these paths in any log object is
  * replaced (DESIGN §11: passwords, PINs, tokens, codes, cookies, authorization headers, assertions).
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers.dpop', 'req.headers["client-cert"]',
   'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
   '*.password', '*.login_password', '*.loginPassword', '*.transaction_password', '*.transactionPassword',
@@ -54,7 +54,7 @@ const serializers = {
   err: pino.stdSerializers.err,
 };
 
-export function loggerOptions(level: string): LoggerOptions {
+function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },

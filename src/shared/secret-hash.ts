@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 
 /**
@@ -34,4 +34,19 @@ export function randomDigits(n: number): string {
  */
 export function tokenHash(value: string): string {
   return createHash('sha256').update(value).digest('hex');
+}
+
+/**
+ * HMAC-SHA256 of a short code (メールトークン, 認証番号) under the code key, bound to the row it belongs to:
+ * a code copied to another row never matches.
+ */
+export function codeHash(key: Buffer, rowId: string, code: string): string {
+  return createHmac('sha256', key).update(`${rowId}:${code}`).digest('hex');
+}
+
+/** Compares two code hashes in constant time. */
+export function codesEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

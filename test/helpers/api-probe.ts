@@ -143,7 +143,7 @@ export function challenges(header: string | null): Record<string, Record<string,
  * The authorization server's active ES256 signing key, decrypted with the tests' key-encryption key,
  * so a test can mint access tokens that differ from real ones in exactly one claim.
  */
-export async function serverSigningKey(db: Kysely<Database>): Promise<{ key: CryptoKey; kid: string }> {
+async function serverSigningKey(db: Kysely<Database>): Promise<{ key: CryptoKey; kid: string }> {
   const row = await db.selectFrom('signing_keys').select(['kid', 'private_jwk_jwe'])
     .where('alg', '=', 'ES256').where('status', '=', 'active').executeTakeFirstOrThrow();
   const { plaintext } = await compactDecrypt(row.private_jwk_jwe, TEST_SECRETS.keyEncryptionKey);

@@ -20,7 +20,7 @@ interface TestLike {
   teardown(fn: () => unknown): void;
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const s = net.createServer().listen(0, '127.0.0.1');
   await once(s, 'listening');
   const { port } = s.address() as net.AddressInfo;
@@ -54,7 +54,7 @@ export async function startAuthServer(
 ): Promise<AuthServer & { keyDir?: string }> {
   const [port, mtlsPort] = [await freePort(), await freePort()];
   const database = await createTestDatabase(t);
-  if (opts.seed ?? true) await seedDemoData(database.db, { today: '2026-11-20' });
+  if (opts.seed ?? true) await seedDemoData(database.db, { today: '2026-11-20', initialAccessToken: opts.env?.INITIAL_ACCESS_TOKEN });
   // With the partner demo built in as src/server.ts builds it: it keeps its client key in DATA_DIR.
   const keyDir = opts.demo ? await mkdtemp(path.join(tmpdir(), 'renkei-demo-')) : undefined;
   if (keyDir) t.teardown(() => rm(keyDir, { recursive: true, force: true }));

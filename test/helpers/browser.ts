@@ -7,10 +7,10 @@ interface TestLike {
 }
 
 /** Debian's chromium (installed by .ci/run with apt); never a downloaded browser. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Where browser tests save screenshots for review (git-ignored). */
-export const SCREENSHOT_DIR = path.resolve('test-artifacts/screenshots');
+const SCREENSHOT_DIR = path.resolve('test-artifacts/screenshots');
 
 /**
  * A headless Chromium for one test file, closed at teardown. The flags keep it off the network

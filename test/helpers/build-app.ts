@@ -19,7 +19,8 @@ interface TestLike {
 
 /** Configuration for tests: defaults plus overrides, through the real loader. */
 export function testConfig(env: Record<string, string> = {}): Readonly<Config> {
-  return loadConfig({ DATA_DIR: '/nonexistent-test-data', LOG_LEVEL: 'silent', ...env });
+  // Throttling has tests of its own; elsewhere it would only stop tests that make many attempts on purpose.
+  return loadConfig({ DATA_DIR: '/nonexistent-test-data', LOG_LEVEL: 'silent', LOGIN_THROTTLE_PER_ADDRESS: '100000', LOGIN_THROTTLE_PER_LOGIN_ID: '100000', ...env });
 }
 
 /** Collects log lines so tests can check what was (not) logged. */

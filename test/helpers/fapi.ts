@@ -17,7 +17,7 @@ export const USERS = {
   hanako: { loginId: '2000000001', password: 'Hanako2024' },
 } as const;
 
-export type DemoUser = (typeof USERS)[keyof typeof USERS];
+type DemoUser = (typeof USERS)[keyof typeof USERS];
 
 export const TITLES = {
   login: 'API連携認証（利用登録）',
@@ -98,7 +98,7 @@ export async function advanceToConsent(b: JourneyDriver, opts: { business?: stri
 }
 
 /** The account number printed in the label of a PIN radio button. */
-export function accountNumberOfRadio(b: JourneyDriver, accountId: string): string {
+function accountNumberOfRadio(b: JourneyDriver, accountId: string): string {
   const idx = new RegExp(`id="(acc-\\d+)" value="${accountId}"`).exec(b.html)?.[1];
   const label = new RegExp(`<label for="${idx}">([^<]*)</label>`).exec(b.html)?.[1] ?? '';
   const number = /([0-9]{7})\s*$/.exec(label.trim())?.[1];
@@ -131,7 +131,7 @@ export async function completeJourney(server: AuthServer, tc: TestClient, user: 
 }
 
 /** Refreshes with this client's DPoP key (or another handle); returns the raw response for negative checks. */
-export async function refresh(c: OAuthClient, refreshToken: string, dpop: oauth.DPoPHandle = c.DPoP) {
+async function refresh(c: OAuthClient, refreshToken: string, dpop: oauth.DPoPHandle = c.DPoP) {
   return oauth.refreshTokenGrantRequest(c.as, c.client, c.clientAuth, refreshToken, { DPoP: dpop, ...c.customFetch });
 }
 

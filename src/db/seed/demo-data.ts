@@ -277,7 +277,7 @@ export interface DemoCredential {
 }
 
 /** What the start-up banner and `npm run db:seed` print (§9: "print the credentials"). */
-export const DEMO_CREDENTIALS: readonly DemoCredential[] = DEMO_USERS.map((u) => ({
+const DEMO_CREDENTIALS: readonly DemoCredential[] = DEMO_USERS.map((u) => ({
   label: u.label,
   loginId: u.loginId,
   loginPassword: u.loginPassword,

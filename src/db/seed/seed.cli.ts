@@ -6,7 +6,8 @@ import { seedDemoData, type SeedSummary } from './seed.ts';
 
 /**
  * `npm run db:seed`: migrates, then inserts the demo data of DESIGN §9 into the configured database
- * (DATABASE_URL, or the embedded one under DATA_DIR). Safe to run again: it only adds what is missing.
+ * (DATABASE_URL, or the embedded one under DATA_DIR), with INITIAL_ACCESS_TOKEN as the demo partner's
+ * token when it is set. Safe to run again: it only adds what is missing.
  * Prints a one-line summary, then the demo credentials (§9: "print the credentials").
  */
 async function main(): Promise<void> {
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   try {
     await migrateToLatest(handle.db);
     const started = performance.now();
-    const summary = await seedDemoData(handle.db);
+    const summary = await seedDemoData(handle.db, { initialAccessToken: config.initialAccessToken });
     const ms = Math.round(performance.now() - started);
     process.stdout.write(`${describe(summary, handle.kind)} in ${ms} ms\n${formatDemoCredentials().join('\n')}\n`);
   } finally {

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database.ts';
 import { jstDate } from '../../shared/jst.ts';
-import { hashSecret } from '../../shared/secret-hash.ts';
+import { hashSecret, tokenHash } from '../../shared/secret-hash.ts';
 import {
   DEMO_ACCOUNTS,
   DEMO_CUSTOMERS,
@@ -30,7 +30,7 @@ export interface SeedSummary {
  * one empty database at once seed it exactly once (the later ones wait, then find every row there).
  * Arbitrary, but distinct from the test helper's template lock (724231) and Kysely's migration lock.
  */
-export const SEED_LOCK_KEY = 7_365_001;
+const SEED_LOCK_KEY = 7_365_001;
 
 type Trx = Transaction<Database>;
 
@@ -53,10 +53,13 @@ export async function hasDemoData(db: Kysely<Database>): Promise<boolean> {
  * re-run and passwords are never re-hashed. A group's account rights are inserted only with the
  * group, and statement lines only for an account that has none.
  *
- * Deliberately absent: PIN registrations (§9: the first journey must show steps 3–4), OAuth clients
- * and initial access tokens (added with the partner issue).
+ * Given the demo's initial access token (INITIAL_ACCESS_TOKEN, or the one generated and printed), it
+ * registers it for the demo partner as an ordinary initial access token (stored hashed, like those
+ * `npm run cli -- iat issue` makes): the demo partner then holds that token and no other.
+ *
+ * Deliberately absent: PIN registrations (§9: the first journey must show steps 3–4) and OAuth clients.
  */
-export async function seedDemoData(db: Kysely<Database>, options: { today?: string } = {}): Promise<SeedSummary> {
+export async function seedDemoData(db: Kysely<Database>, options: { today?: string; initialAccessToken?: string | undefined } = {}): Promise<SeedSummary> {
   const today = options.today ?? todayInTokyo();
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${sql.lit(SEED_LOCK_KEY)})`.execute(trx);
@@ -122,19 +125,38 @@ export async function seedDemoData(db: Kysely<Database>, options: { today?: stri
       summary.users++;
     }
 
-    const p = DEMO_PARTNER;
-    const partner = await trx.selectFrom('partners').select('id').where('legal_name', '=', p.legalName).where('service_name', '=', p.serviceName).executeTakeFirst();
-    if (!partner) {
-      await trx
-        .insertInto('partners')
-        .values({ legal_name: p.legalName, service_name: p.serviceName, registration_number: p.registrationNumber, website_url: p.websiteUrl })
-        .execute();
-      summary.partners++;
-    }
+    const partnerId = await ensurePartner(trx, summary);
+    if (options.initialAccessToken) await ensureDemoInitialAccessToken(trx, partnerId, options.initialAccessToken);
 
     for (const a of DEMO_ACCOUNTS) summary.transactions += await ensureStatement(trx, a, accountIds.get(a.accountNumber)!, today);
     return summary;
   });
+}
+
+async function ensurePartner(trx: Trx, summary: SeedSummary): Promise<string> {
+  const p = DEMO_PARTNER;
+  const found = await trx.selectFrom('partners').select('id').where('legal_name', '=', p.legalName).where('service_name', '=', p.serviceName).executeTakeFirst();
+  if (found) return found.id;
+  const { id } = await trx
+    .insertInto('partners')
+    .values({ legal_name: p.legalName, service_name: p.serviceName, registration_number: p.registrationNumber, website_url: p.websiteUrl })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  summary.partners++;
+  return id;
+}
+
+/**
+ * The demo's token, valid without expiry while the demo runs with it. Every other token of the demo
+ * partner is revoked, so changing INITIAL_ACCESS_TOKEN retires the former one.
+ */
+async function ensureDemoInitialAccessToken(trx: Trx, partnerId: string, token: string): Promise<void> {
+  const hash = tokenHash(token);
+  await trx.updateTable('initial_access_tokens').set({ revoked_at: sql<Date>`now()` })
+    .where('partner_id', '=', partnerId).where('token_hash', '<>', hash).where('revoked_at', 'is', null).execute();
+  await trx.insertInto('initial_access_tokens').values({ partner_id: partnerId, token_hash: hash, expires_at: null })
+    .onConflict((oc) => oc.column('token_hash').doUpdateSet({ partner_id: partnerId, expires_at: null, revoked_at: null }))
+    .execute();
 }
 
 async function ensureCustomer(trx: Trx, key: DemoCustomerKey, summary: SeedSummary): Promise<string> {

@@ -6,7 +6,7 @@ import { IbClient } from '../internet-banking/ib-client.ts';
 import { startSmtpSink } from '../mail/smtp-sink.ts';
 import { confirmWith } from './flow-helpers.ts';
 
-// Issue 5 item 9: a right removed on the ビジネスID管理 screens makes the resource API answer 403 at the
+// A right removed on the ビジネスID管理 screens makes the resource API answer 403 at the
 // next call, with the same token (DESIGN §5 "Permission at the API"); a user deleted there gets 401.
 t.setTimeout(600_000);
 

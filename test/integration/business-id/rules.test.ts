@@ -1,11 +1,11 @@
 import t from 'tap';
 import { passwordViolations, PASSWORD_SYMBOLS } from '../../../src/auth/password-policy.ts';
 import { loadActor, type Actor } from '../../../src/business-id/actor.ts';
-import { parseGroupForm } from '../../../src/business-id/business-id.routes.ts';
 import { checkChange, temporaryPassword, type Change } from '../../../src/business-id/changes.ts';
-import { canonicalJson, codeHash, deriveCodeKey, subjectHashOf } from '../../../src/business-id/confirmations.service.ts';
+import { canonicalJson, deriveCodeKey, subjectHashOf } from '../../../src/business-id/confirmations.service.ts';
 import { NO_OTHER_RIGHTS, type GroupPermissions } from '../../../src/business-id/permissions.ts';
 import { seedDemoData } from '../../../src/db/seed/seed.ts';
+import { codeHash } from '../../../src/shared/secret-hash.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 
 // argon2 hashes and an embedded database per file: generous under a loaded CI machine.
@@ -39,18 +39,6 @@ t.test('confirmation binding: canonical JSON, subject hashes, code hashes', asyn
 
 t.test('temporary passwords meet the rules', async (t) => {
   for (let i = 0; i < 200; i++) t.same(passwordViolations(temporaryPassword(), bounds), []);
-});
-
-t.test('the group form: 万円 to yen, unknown fields ignored', async (t) => {
-  const p = parseGroupForm({ name: 'g', a_x_inquiry: 'on', a_x_operate: 'on', approval: 'yes', approvalLimitMan: '1,000', selfApprovalLimitMan: '0', fxInquiry: 'on', auditLogView: 'yes', evil: 'on' }, ['x', 'y']);
-  t.same(p.permissions.accounts, [{ accountId: 'x', inquiry: true, operate: true, transfer: false, bulkTransfer: false }]);
-  t.same(p.permissions.approval, { authority: true, limitYen: 10_000_000, selfLimitYen: 0 });
-  t.equal(p.permissions.other.auditLogView, true);
-  t.equal(p.permissions.fx.inquiry, true);
-  t.same(parseGroupForm({ approval: 'no', approvalLimitMan: 'junk' }, []).permissions.approval, { authority: false }, 'limits only with 承認権限 あり');
-  t.throws(() => parseGroupForm({ approval: 'yes', approvalLimitMan: '１０', selfApprovalLimitMan: '0' }, []), { code: 'invalid_parameter' });
-  t.same(parseGroupForm({ name: ['a', 'b'] }, []).name, 'a', 'a repeated field counts once');
-  t.same(parseGroupForm({ name: { o: 1 } }, []).name, '', 'never an object');
 });
 
 t.test('domain rules for every actor, checked without any screen', async (t) => {

@@ -2,8 +2,11 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { generateKeyPair, exportJWK } from 'jose';
 import t from 'tap';
-import { DEMO_CLIENT_ID, ensureDemoClient, loadOrCreateDemoClientKey } from '../../../src/demo/demo-client.ts';
-import { formatAmount } from '../../../src/demo/demo.plugin.ts';
+import { DEMO_CLIENT_ID, DEMO_PARTNER_NAMES, ensureDemoClient, loadOrCreateDemoClientKey } from '../../../src/demo/demo-client.ts';
+import { partnerBrandOf } from '../../../src/demo/demo-partner.ts';
+import { DEMO_PARTNER } from '../../../src/db/seed/demo-data.ts';
+import { findPartnerByNames } from '../../../src/partners/partners.repository.ts';
+import { formatAmount } from '../../../src/demo/demo-pages.ts';
 import { DemoSessions } from '../../../src/demo/demo-sessions.ts';
 import { buildApp } from '../../../src/app.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
@@ -46,6 +49,29 @@ t.test('the demo client is registered for the demo partner, its key kept in DATA
   t.equal((await stat(file)).mode & 0o777, 0o600, 'the private key file is readable by its owner only');
   const again = await loadOrCreateDemoClientKey(server.keyDir);
   t.equal(again.kid, (md.jwks as { keys: { kid: string }[] }).keys[0]!.kid, 'a restart reuses the kept key');
+});
+
+t.test('the demo finds its partner in the bank’s data, and shows the names the bank registered', async (t) => {
+  t.same(DEMO_PARTNER_NAMES, { legalName: DEMO_PARTNER.legalName, serviceName: DEMO_PARTNER.serviceName }, 'the partner the seed registers');
+  const partner = await findPartnerByNames(db, DEMO_PARTNER_NAMES);
+  t.match(partner, { legalName: DEMO_PARTNER.legalName, serviceName: DEMO_PARTNER.serviceName, websiteUrl: DEMO_PARTNER.websiteUrl });
+  t.equal(await findPartnerByNames(db, { ...DEMO_PARTNER_NAMES, serviceName: 'ほかの家計簿' }), undefined, 'both names must match');
+
+  const brand = partnerBrandOf(db, DEMO_CLIENT_ID);
+  t.same(await brand(), { legalName: partner!.legalName, serviceName: partner!.serviceName, websiteUrl: partner!.websiteUrl });
+  await db.updateTable('partners').set({ status: 'suspended' }).where('id', '=', partner!.id).execute();
+  try {
+    t.equal(await findPartnerByNames(db, DEMO_PARTNER_NAMES), undefined, 'a suspended partner is not found');
+    t.same(await brand(), { legalName: partner!.legalName, serviceName: partner!.serviceName, websiteUrl: partner!.websiteUrl }, 'the names are kept once read');
+    t.equal(await partnerBrandOf(db, DEMO_CLIENT_ID)(), undefined, 'nothing to show while the partner is suspended');
+    await t.rejects(ensureDemoClient(db, server.config, await loadOrCreateDemoClientKey(server.keyDir)), /demo partner is missing or suspended/);
+  } finally {
+    await db.updateTable('partners').set({ status: 'active' }).where('id', '=', partner!.id).execute();
+  }
+
+  const b = new JourneyDriver(server);
+  await b.go('GET', '/demo');
+  t.match(b.html, `<strong>${partner!.serviceName}</strong> <span class="kakeibo-by">（${partner!.legalName}）</span>`, 'the header names the partner');
 });
 
 t.test('a new key replaces the registered JWKS; an unchanged one leaves the row alone', async (t) => {
@@ -129,6 +155,32 @@ t.test('口座を連携する → journey → accounts and balances → statemen
   await b.go('GET', '/demo/accounts/100010000771/transactions');
   t.equal(b.status, 403, 'an account outside the grant: the API’s account_forbidden shown');
   t.match(b.html, 'account_forbidden');
+  for (const bad of [
+    `/demo/accounts/${accountId}/transactions?dateFrom=2026-02-30`,
+    `/demo/accounts/${accountId}/transactions?dateTo=2026-11-20&dateTo=2026-11-21`,
+    `/demo/accounts/${accountId}/transactions?nextItemKey=abc`,
+    `/demo/accounts/${accountId}/transactions?dateFrom=2026-11-01%00`,
+    '/demo/accounts/12345/transactions',
+    '/demo/accounts/1000100007710/transactions',
+  ]) {
+    await b.go('GET', bad);
+    t.equal(b.status, 400, `${bad}: refused`);
+    t.equal(b.title, '入出金明細', 'with the demo’s page, not raw JSON');
+    t.match(b.html, 'invalid_parameter');
+    t.match(b.html, '指定された条件が正しくありません。');
+  }
+
+  // 連携を解除する without this session's token is refused, and the link stays.
+  const foreign = new JourneyDriver(server);
+  await foreign.go('GET', '/demo');
+  for (const [why, form] of [['no token', {}], ['a forged token', { _csrf: 'forged' }], ['another browser’s token', { _csrf: foreign.csrf }]] as const) {
+    await b.go('POST', '/demo/revoke', form);
+    t.equal(b.status, 401, `revoke with ${why}: refused`);
+    t.equal(b.title, 'セッションの有効期限が切れました');
+  }
+  t.notOk((await db.selectFrom('grants').select('revoked_at').where('id', '=', grant.id).executeTakeFirstOrThrow()).revoked_at, 'the grant is not revoked');
+  await b.go('GET', '/demo/accounts');
+  t.equal(b.status, 200, 'and the session is still linked');
 
   // 連携を解除する revokes the refresh token: the bank's grant ends.
   await b.go('GET', '/demo/accounts');
@@ -166,6 +218,9 @@ t.test('expired or forged requests get clear pages, never a 500', async (t) => {
   await b.go('POST', '/demo/start', { _csrf: 'forged' });
   t.equal(b.status, 401, 'a start without the page’s CSRF token');
   t.equal(b.title, 'セッションの有効期限が切れました');
+  await b.go('POST', '/demo/start', {});
+  t.equal(b.status, 401, 'a start without any CSRF token');
+  t.equal(b.title, 'セッションの有効期限が切れました');
 
   // A started session whose callback carries another state: refused, and the code is not exchanged.
   await b.go('GET', '/demo');
@@ -182,6 +237,60 @@ t.test('expired or forged requests get clear pages, never a 500', async (t) => {
   t.equal(b.status, 401, 'one attempt per start');
 });
 
+t.test('a form token works only in the session that rendered it (shared/csrf.ts bound to the demo session)', async (t) => {
+  const a = new JourneyDriver(server);
+  await a.go('GET', '/demo');
+  const tokenOfA = a.csrf;
+  t.ok(a.jar.get('kakeibo_csrf'), 'the secret cookie is set with the first form');
+
+  // Another browser: its own cookies, A's token.
+  const b = new JourneyDriver(server);
+  await b.go('GET', '/demo');
+  await b.go('POST', '/demo/start', { _csrf: tokenOfA });
+  t.equal(b.status, 401, 'a token of another browser is refused');
+  t.equal(b.title, 'セッションの有効期限が切れました');
+
+  // The same browser's CSRF secret but another demo session: the token is bound to A's session.
+  const c = new JourneyDriver(server);
+  c.jar.set('kakeibo_csrf', a.jar.get('kakeibo_csrf')!);
+  await c.go('GET', '/demo');
+  t.not(c.jar.get('kakeibo_session')!.value, a.jar.get('kakeibo_session')!.value, 'a session of its own');
+  await c.go('POST', '/demo/start', { _csrf: tokenOfA });
+  t.equal(c.status, 401, 'a token of another session is refused, even with the same secret');
+  await c.go('GET', '/demo');
+  const own = await c.request('POST', '/demo/start', { _csrf: c.csrf });
+  t.equal(own.status, 303, 'while the session’s own token is accepted');
+
+  // The secret cookie missing: refused the same way.
+  const d = new JourneyDriver(server);
+  await d.go('GET', '/demo');
+  const token = d.csrf;
+  d.jar.delete('kakeibo_csrf');
+  await d.go('POST', '/demo/start', { _csrf: token });
+  t.equal(d.status, 401, 'no secret cookie: refused');
+
+  // The session gone (as after 連携を解除する or its expiry): its old form is refused.
+  const e = new JourneyDriver(server);
+  await e.go('GET', '/demo');
+  const stale = e.csrf;
+  e.jar.delete('kakeibo_session');
+  await e.go('POST', '/demo/start', { _csrf: stale });
+  t.equal(e.status, 401, 'a token of an ended session is refused');
+});
+
+t.test('a malformed authorization response gets the demo’s page and ends the attempt', async (t) => {
+  const b = new JourneyDriver(server);
+  await b.go('GET', '/demo');
+  const r = await b.request('POST', '/demo/start', { _csrf: b.csrf });
+  t.equal(r.status, 303);
+  await b.go('GET', '/demo/callback?code=abc&state=one&state=two');
+  t.equal(b.status, 400);
+  t.equal(b.title, '口座を連携できませんでした');
+  t.match(b.html, 'invalid_response');
+  await b.go('GET', `/demo/callback?code=abc&state=one&iss=${encodeURIComponent(server.issuer)}`);
+  t.equal(b.status, 401, 'one attempt per start');
+});
+
 t.test('the bank unreachable (a certificate the demo does not trust): a 502 page, not a 500', async (t) => {
   const stranger = await generateSelfSigned(['localhost']);
   const app = await buildApp({ config: server.config, db, logger: createLogger('silent'), secrets: TEST_SECRETS, provider: server.provider },
@@ -193,8 +302,13 @@ t.test('the bank unreachable (a certificate the demo does not trust): a 502 page
   t.equal(session!.httpOnly, true);
   t.equal(session!.secure, true);
   t.equal(session!.path, '/demo');
+  const secret = landing.cookies.find((c) => c.name === 'kakeibo_csrf');
+  t.ok(secret, 'the CSRF secret cookie');
+  t.equal(secret!.httpOnly, true);
+  t.equal(secret!.secure, true);
+  t.equal(secret!.path, '/demo');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(landing.body)![1]!;
-  const r = await app.inject({ method: 'POST', url: '/demo/start', cookies: { kakeibo_session: session!.value }, payload: `_csrf=${encodeURIComponent(csrf)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const r = await app.inject({ method: 'POST', url: '/demo/start', cookies: { kakeibo_session: session!.value, kakeibo_csrf: secret!.value }, payload: `_csrf=${encodeURIComponent(csrf)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   t.equal(r.statusCode, 502);
   t.match(r.body, 'bank_unavailable');
   t.match(r.body, '銀行に接続できませんでした');

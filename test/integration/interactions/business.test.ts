@@ -41,6 +41,18 @@ t.test('choosing no 利用業務 shows the page again with an error', async (t) 
   t.same(b.values('scope'), ['balances', 'transactions'], 'the same choices offered');
 });
 
+t.test('a malformed choice (a NUL, too many values) shows the page again with an error', async (t) => {
+  const tc = await insertTestClient(db);
+  const { b } = await startJourney(server, tc);
+  await login(b, USERS.user1);
+  for (const scope of [['balances\u0000'], Array.from({ length: 11 }, () => 'balances')]) {
+    await b.post('business', { scope });
+    t.equal(b.status, 400);
+    t.equal(b.title, TITLES.business);
+    t.equal(alertText(b.html), '利用業務を1つ以上選択してください。');
+  }
+});
+
 t.test('a 利用業務 the client did not request cannot be smuggled in through the form', async (t) => {
   // The bank allows this client 振込, but it asked only for 残高照会 and 入出金明細照会.
   const tc = await insertTestClient(db, { scopes: ['openid', 'offline_access', 'balances', 'transactions', 'transfers'] });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatJst } from '../../../src/interactions/consent.step.ts';
+import { formatJst } from '../../../src/interactions/consent-coverage.ts';
 import { startAuthServer } from '../../helpers/auth-server.ts';
 import {
   advanceToConsent, alertText, auditRows, completeJourney, grantsOf, login, preRegisterPins, refreshError, startJourney, TITLES, USERS,
@@ -28,6 +28,21 @@ t.test('許可 without the 許可手続きを継続する checkbox is refused', 
   // Ticking the box then works.
   t.ok(await b.post('consent', { decision: 'allow', continue: 'on' }));
   t.equal((await grantsOf(db, tc.clientId)).length, 1);
+});
+
+t.test('a form with no valid decision gets the permission page again, and grants nothing', async (t) => {
+  const tc = await insertTestClient(db);
+  const { b } = await startJourney(server, tc);
+  await login(b, USERS.user1);
+  await advanceToConsent(b);
+  const forms: Record<string, string>[] = [{ decision: 'maybe', continue: 'on' }, { continue: 'on' }, { decision: 'allow', continue: 'o'.repeat(11) }];
+  for (const form of forms) {
+    t.equal(await b.post('consent', form), undefined, `${JSON.stringify(form)}: not sent to the client`);
+    t.equal(b.status, 400);
+    t.equal(b.title, TITLES.consent);
+    t.equal(alertText(b.html), '入力内容に誤りがあります。もう一度操作してください。');
+  }
+  t.same(await grantsOf(db, tc.clientId), [], 'no grant row');
 });
 
 t.test('拒否 returns access_denied (with iss) to the redirect URI and is audited', async (t) => {

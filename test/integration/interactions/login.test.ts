@@ -139,6 +139,25 @@ t.test('prompt=none cannot skip the journey: the client receives login_required'
   t.notOk(callback!.searchParams.get('code'));
 });
 
+t.test('a malformed form (a NUL, an over-long login ID, a missing field) gets the login page again, never an error', async (t) => {
+  const tc = await insertTestClient(db);
+  const { b } = await startJourney(server, tc);
+  const forms: Record<string, string>[] = [
+    { login_id: '1000000001\u0000', password: 'Wrong-password-1' },
+    { login_id: '1'.repeat(65), password: 'Wrong-password-1' },
+    { login_id: USERS.master.loginId, password: 'x\u0000' },
+    { login_id: USERS.master.loginId },
+    { password: 'Wrong-password-1' },
+  ];
+  for (const form of forms) {
+    await b.post('login', form);
+    t.equal(b.status, 400, JSON.stringify(form));
+    t.equal(b.title, TITLES.login, 'the login page again');
+    t.equal(alertText(b.html), MSG.invalid, 'with the uniform message');
+  }
+  t.equal((await userByLoginId(db, USERS.master.loginId)).login_failed_count, 0, 'no attempt reached the password check');
+});
+
 t.test('the echoed login ID is escaped', async (t) => {
   const tc = await insertTestClient(db);
   const { b } = await startJourney(server, tc);

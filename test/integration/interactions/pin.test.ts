@@ -112,6 +112,24 @@ t.test('a malformed PIN (3 digits, letters, 5 digits) is refused without countin
   t.same(await accountState('1000088'), { failures: 0, locked: false });
 });
 
+t.test('an account id that is not a UUID, or a PIN with a NUL, gets the page again, never an error', async (t) => {
+  const b = await atPinStep(server, USERS.user2);
+  const account = await accountByNumber(db, '1000088');
+  for (const accountId of ['0'.repeat(36), '-'.repeat(36), `urn:uuid:${account.id}`, `${account.id}\u0000`, '']) {
+    await b.post('pin', { account_id: accountId, pin: '7392' });
+    t.equal(b.status, 400, JSON.stringify(accountId));
+    t.equal(b.title, TITLES.pin);
+    t.equal(alertText(b.html), '登録する口座を選択してください。');
+  }
+  await b.post('pin', { account_id: '00000000-0000-0000-0000-000000000000', pin: '7392' });
+  t.equal(alertText(b.html), '登録する口座を選択してください。', 'a well-formed id of no account: the same answer');
+  await b.post('pin', { account_id: account.id, pin: '73\u000092' });
+  t.equal(b.status, 400);
+  t.equal(alertText(b.html), '照会用暗証番号は数字4桁で入力してください。');
+  t.same(await registrations(USERS.user2.loginId, '1000088'), []);
+  t.same(await accountState('1000088'), { failures: 0, locked: false });
+});
+
 t.test('PINs never appear in the logs or the audit trail', async (t) => {
   const since = new Date(Date.now() - 1000);
   const b = await atPinStep(server, USERS.hanako);
@@ -121,7 +139,8 @@ t.test('PINs never appear in the logs or the audit trail', async (t) => {
   t.equal(b.title, TITLES.pinResult, 'registered');
   t.notMatch(b.html, /2580|8147/, 'not echoed on the page');
   const standalone = (pin: string) => new RegExp(`(?<![0-9.])${pin}(?![0-9.])`);
-  const logs = server.logs().join('\n');
+  // Request ids are random UUIDs, whose hex digits can spell a PIN by chance: they are masked first.
+  const logs = server.logs().join('\n').replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>');
   t.ok(logs.length > 0, 'there are logs');
   for (const pin of ['2580', '8147']) t.notMatch(logs, standalone(pin), `${pin} not in the logs`);
   t.notMatch(logs, /"pin"\s*:/, 'no pin field in the logs');

@@ -2,7 +2,7 @@ import t from 'tap';
 import { sql } from 'kysely';
 import { createUser } from '../../../src/business-id/users.service.ts';
 import { seedDemoData } from '../../../src/db/seed/seed.ts';
-import { IB_IDLE_TIMEOUT_MS } from '../../../src/internet-banking/ib-session.ts';
+import { IB_IDLE_TIMEOUT_MS } from '../../../src/auth/ib-sessions.repository.ts';
 import { buildTestApp } from '../../helpers/build-app.ts';
 import { IbClient, visibleText } from './ib-client.ts';
 
@@ -39,6 +39,43 @@ t.test('a login form without or with a wrong CSRF token is refused', async (t) =
   const res = await c.post('/ib/login', { _csrf: other.csrf(), loginId: '1000000001', password: 'Aozora2024' });
   t.equal(res.statusCode, 403, 'another browser\'s token does not fit this browser\'s cookie');
   t.match(res.body, /csrf_invalid/);
+});
+
+t.test('a form token is bound to the session: one from before the login, or from another session, is refused', async (t) => {
+  const c = new IbClient(app);
+  await c.get('/ib/login');
+  const anonymous = c.csrf();
+  t.equal((await c.post('/ib/login', { loginId: '2000000001', password: 'Hanako2024' })).statusCode, 303);
+  const before = await c.post('/ib/logout', { _csrf: anonymous });
+  t.equal(before.statusCode, 403, 'the login page\'s token does not fit the new session');
+  t.match(before.body, /csrf_invalid/);
+  await c.get('/ib/');
+  const mine = c.csrf();
+  const other = new IbClient(app);
+  await other.login('1000000004', 'User3pass2024');
+  other.cookies.set('renkei_ib_csrf', c.cookies.get('renkei_ib_csrf')!);
+  const lifted = await other.post('/ib/logout', { _csrf: mine });
+  t.equal(lifted.statusCode, 403, 'another session refuses it, even with this browser\'s secret cookie');
+  t.match(lifted.body, /csrf_invalid/);
+  t.equal((await c.post('/ib/logout', { _csrf: mine })).statusCode, 303, 'in its own session it works');
+});
+
+t.test('a login form the schema refuses gets the page again with a message, never JSON or a 500', async (t) => {
+  const c = new IbClient(app);
+  await c.get('/ib/login');
+  const nul = await c.post('/ib/login', { loginId: '1000000001\u0000', password: 'Aozora2024' });
+  t.equal(nul.statusCode, 400);
+  t.match(nul.headers['content-type'], /text\/html/);
+  t.match(visibleText(nul.body), 'ログインIDの入力内容に誤りがあります。');
+  const missing = await c.post('/ib/login', { loginId: '1000000001' });
+  t.equal(missing.statusCode, 400);
+  t.match(visibleText(missing.body), 'ログインパスワードの入力内容に誤りがあります。');
+  const twice = await c.post('/ib/login', { loginId: ['1000000001', '1000000002'], password: 'x' });
+  t.equal(twice.statusCode, 400);
+  t.match(visibleText(twice.body), 'ログインID');
+  const en = await c.post('/ib/login?lang=en', { loginId: 'x'.repeat(65), password: 'x' });
+  t.equal(en.statusCode, 400);
+  t.match(visibleText(en.body), 'Check the field ログインID.');
 });
 
 t.test('wrong credentials get one answer, through the shared login service and its audit', async (t) => {
@@ -186,6 +223,9 @@ t.test('setup without a login password change keeps the login password', async (
   const c = new IbClient(app);
   await c.login(created.loginId, 'Temp12345y');
   await c.get('/ib/setup');
+  const nul = await c.post('/ib/setup', { transactionPassword: 'Tx2024\u0000wxyz', transactionPasswordConfirm: 'Tx2024\u0000wxyz' });
+  t.equal(nul.statusCode, 400, 'a NUL never reaches the services');
+  t.match(visibleText(nul.body), '取引パスワードの入力内容に誤りがあります。');
   t.equal((await c.post('/ib/setup', { transactionPassword: 'Tx2024wxyz', transactionPasswordConfirm: 'Tx2024wxyz', newLoginPassword: '', newLoginPasswordConfirm: '' })).statusCode, 200);
   t.equal((await c.post('/ib/setup', { transactionPassword: 'Tx2024wxyz', transactionPasswordConfirm: 'Tx2024wxyz' })).headers.location, '/ib/', 'a second setup is not possible');
   t.equal((await c.login(created.loginId, 'Temp12345y')).statusCode, 303);

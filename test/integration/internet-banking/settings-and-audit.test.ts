@@ -41,6 +41,14 @@ t.test('ログイン・操作履歴 lists who did what, filterable by user and d
   t.match(visibleText((await master.get(`/ib/audit?from=${today}&to=${today}`)).body), 'login.success');
   t.match(visibleText((await master.get('/ib/audit?from=2000-01-01&to=2000-01-02')).body), '表示対象がありません');
   t.equal((await master.get('/ib/audit?from=yesterday')).statusCode, 400);
+  for (const [query, label] of [['from=2026-02-30', '開始日'], ['to=2026-13-45', '終了日'], ['from=0000-01-01', '開始日'], ['user=not-a-user', 'ユーザー']]) {
+    const bad = await master.get(`/ib/audit?${query}`);
+    t.equal(bad.statusCode, 400, `${query}: the page again, not a 500`);
+    t.match(bad.headers['content-type'], /text\/html/);
+    t.match(visibleText(bad.body), `${label}の入力内容に誤りがあります。`);
+    t.match(visibleText(bad.body), 'ログイン・操作履歴');
+  }
+  t.match(visibleText((await master.get('/ib/audit?from=2024-02-29&to=9999-12-31&user=')).body), 'login.success', 'a leap day and the last day there is');
   const other = await db.insertInto('customers').values({ kind: 'corporate', name: '他社', name_kana: 'ﾀｼｬ', business_id_status: 'active' }).returning('id').executeTakeFirstOrThrow();
   await db.insertInto('audit_events').values({ type: 'other.customer_event', customer_id: other.id }).execute();
   t.notMatch(visibleText((await master.get('/ib/audit')).body), 'other.customer_event', 'never another customer\'s events');

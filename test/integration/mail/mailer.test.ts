@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createMailer } from '../../../src/mail/mailer.ts';
+import { listOutbox, MAILBOX_PAGE_SIZE } from '../../../src/mail/outbox.repository.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { buildTestApp, memoryLogSink } from '../../helpers/build-app.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
@@ -48,6 +49,18 @@ t.test('without SMTP_URL, mail is stored in mail_outbox', async (t) => {
   t.same(rows, [{ to_address: 'jiro@example.test', subject: '件名', text_body: '本文', status: 'stored' }]);
 });
 
+t.test('the outbox lists the newest mails first, at most a page of them', async (t) => {
+  await db.deleteFrom('mail_outbox').execute();
+  const base = Date.now() - 60_000;
+  await db.insertInto('mail_outbox').values(Array.from({ length: MAILBOX_PAGE_SIZE + 2 }, (_, i) => ({
+    to_address: `u${i}@example.test`, subject: `s${i}`, text_body: 'b', created_at: new Date(base + i * 100),
+  }))).execute();
+  const mails = await listOutbox(db);
+  t.equal(mails.length, MAILBOX_PAGE_SIZE);
+  t.equal(mails[0]!.subject, `s${MAILBOX_PAGE_SIZE + 1}`, 'newest first');
+  await db.deleteFrom('mail_outbox').execute();
+});
+
 t.test('/dev/mailbox shows the outbox only when DEV_MAILBOX is on', async (t) => {
   const off = await buildTestApp(t, { database, env: { DEV_MAILBOX: 'false' } });
   t.equal((await off.app.inject({ url: '/dev/mailbox' })).statusCode, 404);
@@ -67,4 +80,6 @@ t.test('/dev/mailbox shows the outbox only when DEV_MAILBOX is on', async (t) =>
   t.match(landing.body, /インターネットバンキング ログイン/);
   const en = await on.app.inject({ url: '/dev/mailbox?lang=en' });
   t.match(en.body, /Development mailbox/);
+  t.match(en.body, /No mail yet|Newest first/);
+  t.equal((await on.app.inject({ url: `/dev/mailbox?lang=${'x'.repeat(40)}`, headers: { accept: 'text/html' } })).statusCode, 400, 'a malformed query is refused by the schema');
 });

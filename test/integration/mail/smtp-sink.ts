@@ -23,7 +23,7 @@ function qp(s: string): string {
 }
 
 /** Parses the simple single-part text mails renkei sends. */
-export function parseMail(raw: string): { subject: string; text: string } {
+function parseMail(raw: string): { subject: string; text: string } {
   const split = raw.search(/\r?\n\r?\n/);
   const head = raw.slice(0, split);
   const body = raw.slice(split).replace(/^\r?\n\r?\n/, '');

@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { decodeJwt } from 'jose';
 import t from 'tap';
 import { DEMO_PARTNER } from '../../../src/db/seed/demo-data.ts';
+import { seedDemoData } from '../../../src/db/seed/seed.ts';
 import { startAuthServer } from '../../helpers/auth-server.ts';
 import { advanceToConsent, exchangeCode, login, oauthError, preRegisterPins, startJourney, TITLES, USERS } from '../../helpers/fapi.ts';
 import { oauthClientFor, pushAuthorization, type TestClient } from '../../helpers/oauth-client.ts';
@@ -159,4 +160,22 @@ t.test('registration metadata outside the profile is refused', async (t) => {
   }
   const after = await db.selectFrom('oauth_clients').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   t.equal(String(after.n), String(before.n), 'nothing was stored');
+});
+
+t.test('the demo’s token is an ordinary initial access token: stored hashed, replaced when the demo runs with another', async (t) => {
+  const rows = await db.selectFrom('initial_access_tokens').innerJoin('partners', 'partners.id', 'initial_access_tokens.partner_id')
+    .select(['token_hash', 'revoked_at', 'expires_at', 'partners.legal_name']).execute();
+  const demo = rows.filter((r) => r.legal_name === DEMO_PARTNER.legalName);
+  t.same(demo.map((r) => r.token_hash), [createHash('sha256').update(INITIAL_ACCESS_TOKEN).digest('hex')], 'one row for the demo partner, its hash');
+  t.equal(demo[0]!.expires_at, null);
+
+  const next = randomBytes(32).toString('base64url');
+  await seedDemoData(db, { today: '2026-11-20', initialAccessToken: next });
+  t.equal((await register((await fapiMetadata()).metadata, next)).status, 201, 'the new token registers');
+  t.equal((await register((await fapiMetadata()).metadata)).status, 401, 'the former one no longer does');
+  await seedDemoData(db, { today: '2026-11-20', initialAccessToken: INITIAL_ACCESS_TOKEN });
+  t.equal((await register((await fapiMetadata()).metadata)).status, 201, 'running with it again brings it back');
+  t.equal((await register((await fapiMetadata()).metadata, next)).status, 401, 'and retires the other');
+  await seedDemoData(db, { today: '2026-11-20' });
+  t.equal((await register((await fapiMetadata()).metadata)).status, 201, 'seeding without a token leaves the token as it is');
 });

@@ -1,15 +1,26 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import {
   assertPassword, confirmationMismatch, LOGIN_PASSWORD_LABEL, samePasswords, TRANSACTION_PASSWORD_LABEL, type PasswordBounds,
-} from '../auth/password-policy.ts';
-import { codeHash, codesEqual } from '../business-id/confirmations.service.ts';
+} from './password-policy.ts';
 import { inTransaction, type Db } from '../db/transaction.ts';
 import { AppError } from '../shared/errors.ts';
-import { hashSecret, tokenHash, verifySecret } from '../shared/secret-hash.ts';
+import { codeHash, codesEqual, hashSecret, randomDigits, tokenHash, verifySecret } from '../shared/secret-hash.ts';
 
 /** 認証番号 attempts per reset mail (password_resets.attempts). */
 export const MAX_RESET_CODE_ATTEMPTS = 5;
+/** Seed 003 §4-4: the mailed URL and 認証番号 of a password reset are valid 30 minutes. */
+export const RESET_CODE_TTL_MS = 30 * 60_000;
+/** The lifetime as the screens and mails state it. */
+export const RESET_CODE_TTL_MINUTES = RESET_CODE_TTL_MS / 60_000;
+
+const resetInvalid = () => new AppError(400, 'reset_invalid', {
+  message: {
+    ja: `認証番号が正しくないか、有効期限（${RESET_CODE_TTL_MINUTES}分）が切れています。`,
+    en: `The 認証番号 is wrong or has expired (${RESET_CODE_TTL_MINUTES} minutes).`,
+  },
+});
 
 export interface SetupInput {
   transactionPassword: string;
@@ -65,6 +76,23 @@ export async function completeFirstLoginSetup(
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
+/**
+ * Starts a login-password reset for one user (run in the caller's transaction, beside the change that
+ * asks for it): any earlier open reset of the user ends; a URL token (256 random bits) and a 6-digit
+ * 認証番号 are issued, valid RESET_CODE_TTL_MS, and only their hashes are stored.
+ */
+export async function issueLoginReset(db: Db, input: { userId: string; codeKey: Buffer }): Promise<{ token: string; code: string }> {
+  const id = randomUUID();
+  const token = randomBytes(32).toString('base64url');
+  const code = randomDigits(6);
+  await db.updateTable('password_resets').set({ consumed_at: sql<Date>`now()` }).where('user_id', '=', input.userId).where('consumed_at', 'is', null).execute();
+  await db.insertInto('password_resets').values({
+    id, user_id: input.userId, kind: 'login', token_hash: tokenHash(token), code_hash: codeHash(input.codeKey, id, code),
+    expires_at: new Date(Date.now() + RESET_CODE_TTL_MS),
+  }).execute();
+  return { token, code };
+}
+
 /** The live login-password reset a mailed URL names, or undefined (unknown, used, expired, too many attempts). */
 export async function findLoginReset(db: Db, token: string) {
   if (!TOKEN.test(token)) return undefined;
@@ -82,27 +110,27 @@ export async function findLoginReset(db: Db, token: string) {
 }
 
 /**
- * ログインパスワード再設定 by the user (seed 003 §4-4): the mailed URL plus its 認証番号 (30 minutes, 5
- * attempts) set a new login password; the 取引パスワード is cleared so the user repeats 初回ログイン時の設定.
+ * ログインパスワード再設定 by the user (seed 003 §4-4): the mailed URL plus its 認証番号 (RESET_CODE_TTL_MS,
+ * MAX_RESET_CODE_ATTEMPTS) set a new login password; the 取引パスワード is cleared so the user repeats 初回ログイン時の設定.
  */
 export async function completeLoginReset(
   db: Db,
   input: { token: string; code: string; newPassword: string; newPasswordConfirm: string; codeKey: Buffer; bounds: PasswordBounds; context?: RequestContext },
 ): Promise<{ loginId: string }> {
   const reset = await findLoginReset(db, input.token);
-  if (!reset || reset.status !== 'reset_pending') throw new AppError(400, 'reset_invalid');
+  if (!reset || reset.status !== 'reset_pending') throw resetInvalid();
   const code = input.code.trim();
   if (!/^[0-9]{6}$/.test(code) || !codesEqual(codeHash(input.codeKey, reset.id, code), reset.code_hash)) {
     await db.updateTable('password_resets').set((eb) => ({ attempts: sql<number>`least(${eb.ref('attempts')} + 1, ${MAX_RESET_CODE_ATTEMPTS})` })).where('id', '=', reset.id).execute();
     await recordAudit(db, { type: 'password.reset_code_failure', outcome: 'failure', customerId: reset.customer_id, actorUserId: reset.user_id, actorLoginId: reset.login_id, context: input.context });
-    throw new AppError(400, 'reset_invalid');
+    throw resetInvalid();
   }
   assertPassword(input.newPassword, input.bounds, LOGIN_PASSWORD_LABEL);
   if (input.newPassword !== input.newPasswordConfirm) throw confirmationMismatch();
   const hash = await hashSecret(input.newPassword);
   await inTransaction(db, async (trx) => {
     const used = await trx.updateTable('password_resets').set({ consumed_at: sql<Date>`now()` }).where('id', '=', reset.id).where('consumed_at', 'is', null).returning('id').executeTakeFirst();
-    if (!used) throw new AppError(400, 'reset_invalid');
+    if (!used) throw resetInvalid();
     await trx
       .updateTable('users')
       .set({

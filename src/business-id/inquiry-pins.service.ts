@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
-import { visibleAccounts } from '../business-id/account-access.ts';
 import type { Db } from '../db/transaction.ts';
 import { verifySecret } from '../shared/secret-hash.ts';
+import { visibleAccounts, type VisibleAccount } from './account-access.ts';
+import { findUserIdentity } from './user-lookup.repository.ts';
 
 /** DESIGN §6: 3 consecutive wrong PINs lock that account's PIN, across sessions and clients. */
 export const MAX_PIN_FAILURES = 3;
@@ -24,15 +25,16 @@ const PIN_FORMAT = /^[0-9]{4}$/;
  */
 export async function registerInquiryPin(
   db: Db,
-  input: { userId: string; customerId: string; loginId: string; accountId: string; pin: string; context?: RequestContext },
+  input: { userId: string; accountId: string; pin: string; context?: RequestContext | undefined },
 ): Promise<PinRegistrationResult> {
   const { userId, accountId, pin } = input;
   if (!PIN_FORMAT.test(pin)) return { outcome: 'invalid_format' };
   const [visible] = await visibleAccounts(db, userId, [accountId]);
-  if (!visible) return { outcome: 'not_available' };
+  const user = visible && (await findUserIdentity(db, userId));
+  if (!visible || !user) return { outcome: 'not_available' };
   const account = await db.selectFrom('accounts').select(['inquiry_pin_hash', 'pin_locked_at']).where('id', '=', accountId).executeTakeFirstOrThrow();
   const audit = {
-    customerId: input.customerId, actorUserId: userId, actorLoginId: input.loginId, context: input.context,
+    customerId: user.customerId, actorUserId: userId, actorLoginId: user.loginId, context: input.context,
     details: { accountId: visible.publicId },
   };
   if (account.pin_locked_at || !account.inquiry_pin_hash) {
@@ -51,7 +53,7 @@ export async function registerInquiryPin(
     if (!reset) return { outcome: 'locked' };
     await db
       .insertInto('pin_registrations')
-      .values({ user_id: userId, account_id: accountId, customer_id: input.customerId })
+      .values({ user_id: userId, account_id: accountId, customer_id: user.customerId })
       .onConflict((oc) => oc.columns(['user_id', 'account_id']).doNothing())
       .execute();
     await recordAudit(db, { ...audit, type: 'pin.success' });
@@ -76,8 +78,15 @@ export async function registerInquiryPin(
   return { outcome: 'wrong_pin', remainingAttempts: MAX_PIN_FAILURES - counted.pin_failed_count };
 }
 
+export interface AccountPinStatus extends VisibleAccount {
+  /** The user registered this account's PIN (in an earlier or this journey). */
+  registered: boolean;
+  /** The account's PIN is locked after too many wrong attempts (by anyone). */
+  locked: boolean;
+}
+
 /** Which of the user's visible accounts are registered for API use, and which are locked. */
-export async function pinStatusOfVisibleAccounts(db: Db, userId: string) {
+export async function pinStatusOfVisibleAccounts(db: Db, userId: string): Promise<AccountPinStatus[]> {
   const accounts = await visibleAccounts(db, userId);
   if (accounts.length === 0) return [];
   const ids = accounts.map((a) => a.id);
@@ -88,4 +97,9 @@ export async function pinStatusOfVisibleAccounts(db: Db, userId: string) {
   const reg = new Set(registered.map((r) => r.account_id));
   const locked = new Set(locks.filter((l) => l.pin_locked_at).map((l) => l.id));
   return accounts.map((a) => ({ ...a, registered: reg.has(a.id), locked: locked.has(a.id) }));
+}
+
+/** Whether step 3 has something to do: a visible account neither registered nor locked. */
+export async function hasPinToRegister(db: Db, userId: string): Promise<boolean> {
+  return (await pinStatusOfVisibleAccounts(db, userId)).some((a) => !a.registered && !a.locked);
 }

@@ -3,7 +3,7 @@ import { tokenHash } from '../shared/secret-hash.ts';
 import { sql } from 'kysely';
 import type { Db } from '../db/transaction.ts';
 
-/** Idle timeout of the internet-banking session (issue 5): 15 minutes without a request ends it. */
+/** Idle timeout of the internet-banking session: 15 minutes without a request ends it. */
 export const IB_IDLE_TIMEOUT_MS = 15 * 60_000;
 /** Absolute limit, however active the user is. */
 export const IB_ABSOLUTE_TIMEOUT_MS = 8 * 60 * 60_000;

@@ -1,0 +1,30 @@
+import type { Db } from '../db/transaction.ts';
+import { isUuid } from '../shared/ids.ts';
+
+/** The customer's live users as ユーザー一覧 lists them (seed 003 §4): the master first, then by creation. */
+export async function listUsers(db: Db, customerId: string, opts: { groupId?: string } = {}) {
+  if (opts.groupId !== undefined && !isUuid(opts.groupId)) return [];
+  let q = db
+    .selectFrom('users')
+    .leftJoin('groups', 'groups.id', 'users.group_id')
+    .select([
+      'users.id', 'users.login_id', 'users.name', 'users.email', 'users.role', 'users.status', 'users.group_id',
+      'users.transaction_password_locked_at', 'groups.name as group_name',
+    ])
+    .where('users.customer_id', '=', customerId)
+    .where('users.deleted_at', 'is', null);
+  if (opts.groupId !== undefined) q = q.where('users.group_id', '=', opts.groupId);
+  return q.orderBy('users.role').orderBy('users.created_at').orderBy('users.login_id').execute();
+}
+
+/** Live member users: what the user limit counts (the master never does). */
+export async function countMembers(db: Db, customerId: string): Promise<number> {
+  const { count } = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('customer_id', '=', customerId)
+    .where('role', '=', 'member')
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}

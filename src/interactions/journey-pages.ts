@@ -1,0 +1,167 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Provider } from 'oidc-provider';
+import type { RequestContext } from '../audit/audit.repository.ts';
+import { pinStatusOfVisibleAccounts } from '../business-id/inquiry-pins.service.ts';
+import type { Config } from '../config/config.schema.ts';
+import type { Database } from '../db/database.ts';
+import { findClient } from '../partners/clients.repository.ts';
+import { LANG_COOKIE, pickLang, translate, type Lang } from '../shared/i18n.ts';
+import { businessScopesIn } from '../shared/scopes.ts';
+import { SECURITY_HEADERS } from '../shared/security-headers.ts';
+import { consentView } from './consent-coverage.ts';
+import { accountLabel, businessName, JOURNEY_TEXTS, type JourneyTexts } from './journey.i18n.ts';
+
+/** What every step of the journey works with. */
+export interface Journey {
+  provider: Provider;
+  db: Kysely<Database>;
+  config: Readonly<Config>;
+  /** The CSRF check of the journey's forms (a preHandler: the token travels in the parsed body). */
+  verifyForm: preHandlerHookHandler;
+}
+
+export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** oidc-provider's interaction ids (nanoid, url-safe). */
+export const UidParams = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{10,64}$' }) });
+
+/** The languages a visitor may choose with `?lang=`. */
+export const LangChoice = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
+
+/**
+ * Every form's CSRF token. Optional in the schema, so a missing token is refused by the CSRF check
+ * (403, the expired page), like a wrong one.
+ */
+export const CsrfField = { _csrf: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_.-]*$' })) };
+
+/** Free text from a form: never a NUL (PostgreSQL refuses it in text). */
+export const NO_NUL = '^[^\\u0000]*$';
+
+/** The interaction a request names in its path (empty when the path names none). */
+export function uidOf(request: FastifyRequest): string {
+  const params = request.params;
+  return typeof params === 'object' && params !== null && 'uid' in params && typeof params.uid === 'string' ? params.uid : '';
+}
+
+/** The field of the first schema violation (`uid` for a bad path), or undefined when the input is valid. */
+export function invalidField(request: FastifyRequest): string | undefined {
+  const err = request.validationError;
+  if (!err) return undefined;
+  if (err.validationContext === 'params') return 'uid';
+  const first = err.validation[0];
+  const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+  return missing ?? first?.instancePath.split('/')[1] ?? 'body';
+}
+
+/** The language of a page: `?lang=`, then the visitor's choice (cookie), then the client's `ui_locales`, then Accept-Language. */
+export function langOf(request: FastifyRequest, details?: Details): Lang {
+  const query = request.query;
+  const asked = typeof query === 'object' && query !== null && 'lang' in query && typeof query.lang === 'string' ? query.lang : undefined;
+  const uiLocales = details?.params.ui_locales;
+  return pickLang(request.headers, asked ?? request.cookies[LANG_COOKIE] ?? (typeof uiLocales === 'string' ? uiLocales : undefined));
+}
+
+export function textsFor(lang: Lang): JourneyTexts {
+  return translate(JOURNEY_TEXTS, lang);
+}
+
+export const requestContext = (request: FastifyRequest): RequestContext => ({
+  ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id,
+});
+
+/** A journey page: never cached; with the client's redirect URI allowed as a form target when given. */
+export async function render(reply: FastifyReply, lang: Lang, view: string, status: number, data: Record<string, unknown>, redirectUri?: string) {
+  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8');
+  if (redirectUri) reply.header('content-security-policy', cspAllowingRedirectTo(redirectUri));
+  const html = await reply.viewAsync(view, { t: textsFor(lang), lang, ...data });
+  return reply.send(html);
+}
+
+/**
+ * The page for a journey that cannot go on here: expired or finished (400), a refused form (403),
+ * too many attempts (429). `retryUid` offers the way back to the current step.
+ */
+export async function renderNotice(reply: FastifyReply, lang: Lang, status: number, message?: string, retryUid?: string) {
+  const t = textsFor(lang);
+  return render(reply, lang, 'interactions/expired', status, {
+    title: t.titleExpired, message, retry: retryUid ? `/interaction/${retryUid}` : undefined,
+  });
+}
+
+/** The interaction the cookie names; a URL naming another (older) one is sent to the current step. */
+export async function currentInteraction(journey: Journey, request: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> {
+  const details = await journey.provider.interactionDetails(request.raw, reply.raw);
+  if (details.uid !== uidOf(request)) {
+    await reply.redirect(`/interaction/${details.uid}`, 303);
+    return undefined;
+  }
+  return details;
+}
+
+/**
+ * The step the provider is waiting for, with `extra` (an error, the values to show again). Steps the
+ * journey passed over (seed 000: shown only when needed) are marked in the progress bar.
+ */
+export async function showStep(journey: Journey, request: FastifyRequest, reply: FastifyReply, details: Details, status = 200, extra: Record<string, unknown> = {}) {
+  const { db, config } = journey;
+  const lang = langOf(request, details);
+  const t = textsFor(lang);
+  const client = await findClient(db, String(details.params.client_id));
+  const done = details.lastSubmission ?? {};
+  const prompt = details.prompt.name;
+  const skipped = [
+    ...(['register_pin', 'consent'].includes(prompt) && !done.select_business ? [1] : []),
+    ...(prompt === 'consent' && !done.register_pin ? [2, 3] : []),
+  ];
+  const common = {
+    uid: details.uid,
+    skipped,
+    csrfToken: reply.formToken(),
+    requester: client ? `${client.partner.serviceName}（${client.partner.legalName}）` : String(details.params.client_id),
+    langSwitch: { ja: `/interaction/${details.uid}?lang=ja`, en: `/interaction/${details.uid}?lang=en` },
+    mtlsUrl: `${config.mtlsPublicUrl}/interaction/${details.uid}/certificate`,
+    ...extra,
+  };
+  const redirectUri = String(details.params.redirect_uri);
+  const page = (view: string, data: Record<string, unknown>) => render(reply, lang, `interactions/${view}`, status, { ...common, ...data }, redirectUri);
+  switch (prompt) {
+    case 'login':
+      return page('login', { title: t.titleLogin, step: 0 });
+    case 'select_business': {
+      const requested = businessScopesIn(details.params.scope).map((scope) => ({ scope, name: businessName(t, scope) }));
+      return page('select-business', { title: t.titleBusiness, step: 1, requested });
+    }
+    case 'register_pin': {
+      const accounts = (await pinStatusOfVisibleAccounts(db, details.session!.accountId)).map((a) => ({ ...a, label: accountLabel(t, a) }));
+      const anyRegistered = accounts.some((a) => a.registered);
+      if (isResultView(request) && anyRegistered && status === 200) {
+        const canAddMore = accounts.some((a) => !a.registered && !a.locked);
+        return page('pin-result', { title: t.titlePinResult, step: 3, accounts, canAddMore });
+      }
+      return page('register-pin', { title: t.titlePin, step: 2, accounts, anyRegistered });
+    }
+    case 'consent':
+      return page('consent', { ...(await consentView(db, details, lang)), title: t.titleConsent, step: 4 });
+    default:
+      throw new Error(`unexpected prompt ${prompt}`);
+  }
+}
+
+function isResultView(request: FastifyRequest): boolean {
+  const query = request.query;
+  return typeof query === 'object' && query !== null && 'view' in query && query.view === 'result';
+}
+
+/**
+ * Chromium applies `form-action` to the whole redirect chain after a form post, which ends at the
+ * client's redirect URI: allow exactly that origin on the journey's pages, nothing more.
+ */
+function cspAllowingRedirectTo(redirectUri: string): string {
+  const origin = URL.canParse(redirectUri) ? new URL(redirectUri).origin : '';
+  const d = (SECURITY_HEADERS.contentSecurityPolicy as { directives: Record<string, string[]> }).directives;
+  const parts = Object.entries({ ...d, formAction: [...(d.formAction ?? []), ...(origin ? [origin] : [])] })
+    .map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v.join(' ')}`);
+  return parts.join('; ');
+}

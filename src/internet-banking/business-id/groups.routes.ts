@@ -1,0 +1,102 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { canManageBusinessId } from '../../business-id/actor.ts';
+import { listGroups, listOrdinaryAccounts } from '../../business-id/groups.repository.ts';
+import { MAX_GROUP_NAME_LENGTH, MAX_GROUPS_PER_CUSTOMER, readGroup } from '../../business-id/groups.service.ts';
+import type { Db } from '../../db/transaction.ts';
+import { AppError } from '../../shared/errors.ts';
+import { formError, langOf, render, requireRight, requireSession, type IbScreenOptions } from '../ib-pages.ts';
+import { actorOf, propose, textsOf } from './business-id.pages.ts';
+import { GroupEditBody, GroupEditQuery, GroupListQuery, GroupSelectionBody, NewGroupBody, ScreenQuery } from './business-id.schemas.ts';
+import { BUSINESS_ID_TEXTS, YEN_PER_MAN } from './business-id.texts.ts';
+import { invalidInput } from './form-input.ts';
+import { emptyGroup, GROUP_FORM_LABELS, OTHER_RIGHT_KEYS, readGroupForm, type GroupInput } from './group-form.ts';
+
+type GroupListMode = 'list' | 'edit' | 'delete';
+
+/** グループ一覧 (seed 003 §3), in list mode or selecting groups to edit or delete. */
+async function groupListPage(db: Db, request: FastifyRequest, reply: FastifyReply, data: { mode: GroupListMode; error?: string }, status = 200) {
+  const groups = await listGroups(db, actorOf(request).customerId);
+  return render(request, reply, 'business-id/groups', {
+    t: textsOf(request), groups, remaining: MAX_GROUPS_PER_CUSTOMER - groups.length, now: new Date(), ...data,
+  }, status);
+}
+
+/** グループ新規登録 / グループ編集, filled with `group`. */
+async function groupFormPage(
+  db: Db, request: FastifyRequest, reply: FastifyReply,
+  data: { group: GroupInput; action: 'new' | 'edit'; groupId?: string; error?: string }, status = 200,
+) {
+  const accounts = await listOrdinaryAccounts(db, actorOf(request).customerId);
+  const { approval } = data.group.permissions;
+  return render(request, reply, 'business-id/group-form', {
+    t: textsOf(request), accounts, otherRightKeys: OTHER_RIGHT_KEYS, nameMaxLength: MAX_GROUP_NAME_LENGTH,
+    limitMan: approval.authority ? String(approval.limitYen / YEN_PER_MAN) : '',
+    selfLimitMan: approval.authority ? String(approval.selfLimitYen / YEN_PER_MAN) : '',
+    ...data,
+  }, status);
+}
+
+/** The groups of ビジネスID管理: the list, 新規登録, 編集 and 削除, each ending on the confirmation screen. */
+export const groupsRoutes: FastifyPluginAsync<IbScreenOptions> = async function groupsRoutes(base, opts) {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = opts;
+  const admin = [requireSession(opts), requireRight(canManageBusinessId)];
+  const adminPost = [opts.verifyForm, ...admin];
+
+  app.get('/ib/business-id/groups', { schema: { querystring: GroupListQuery }, preHandler: admin }, async function showGroups(request, reply) {
+    return groupListPage(db, request, reply, { mode: request.query.mode ?? 'list' });
+  });
+
+  app.get('/ib/business-id/groups/new', { schema: { querystring: ScreenQuery }, preHandler: admin }, async function showNewGroupForm(request, reply) {
+    return groupFormPage(db, request, reply, { group: emptyGroup(), action: 'new' });
+  });
+
+  app.post('/ib/business-id/groups/new', { schema: { body: NewGroupBody }, attachValidation: true, preHandler: adminPost }, async function proposeNewGroup(request, reply) {
+    let group = emptyGroup();
+    try {
+      if (request.validationError) throw invalidInput(request.validationError, GROUP_FORM_LABELS);
+      const accounts = await listOrdinaryAccounts(db, actorOf(request).customerId);
+      group = readGroupForm(request.body, accounts.map((a) => a.id));
+      return await propose(db, request, reply, { kind: 'group.create', payload: group });
+    } catch (err) {
+      const e = formError(err, langOf(request));
+      return groupFormPage(db, request, reply, { group, action: 'new', error: e.message }, e.status);
+    }
+  });
+
+  app.get('/ib/business-id/groups/edit', { schema: { querystring: GroupEditQuery }, preHandler: admin }, async function showGroupEditForm(request, reply) {
+    const group = await readGroup(db, actorOf(request).customerId, request.query.groupId);
+    if (!group) {
+      throw new AppError(400, 'invalid_parameter', { message: { ja: '編集対象グループを選択してください。', en: 'Select the group to edit.' } });
+    }
+    return groupFormPage(db, request, reply, { group, groupId: group.id, action: 'edit' });
+  });
+
+  app.post('/ib/business-id/groups/edit', { schema: { body: GroupEditBody }, attachValidation: true, preHandler: adminPost }, async function proposeGroupChange(request, reply) {
+    if (request.validationError) {
+      const e = formError(invalidInput(request.validationError, GROUP_FORM_LABELS), langOf(request));
+      return groupListPage(db, request, reply, { mode: 'edit', error: e.message }, e.status);
+    }
+    const { groupId } = request.body;
+    let group = emptyGroup();
+    try {
+      const accounts = await listOrdinaryAccounts(db, actorOf(request).customerId);
+      group = readGroupForm(request.body, accounts.map((a) => a.id));
+      return await propose(db, request, reply, { kind: 'group.update', payload: { groupId, ...group } });
+    } catch (err) {
+      const e = formError(err, langOf(request));
+      return groupFormPage(db, request, reply, { group, groupId, action: 'edit', error: e.message }, e.status);
+    }
+  });
+
+  app.post('/ib/business-id/groups/delete', { schema: { body: GroupSelectionBody }, attachValidation: true, preHandler: adminPost }, async function proposeGroupDeletion(request, reply) {
+    try {
+      if (request.validationError) throw invalidInput(request.validationError, { groupIds: BUSINESS_ID_TEXTS.groups.name });
+      return await propose(db, request, reply, { kind: 'group.delete', payload: { groupIds: [...new Set(request.body.groupIds)] } });
+    } catch (err) {
+      const e = formError(err, langOf(request));
+      return groupListPage(db, request, reply, { mode: 'delete', error: e.message }, e.status);
+    }
+  });
+};
