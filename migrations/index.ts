@@ -7,6 +7,7 @@ import * as m1001 from './2026_11_21_1001_create_signing_keys.ts';
 import * as m1002 from './2026_11_21_1002_create_dpop_proof_jtis.ts';
 import * as m1003 from './2026_11_21_1003_notify_client_changes.ts';
 import * as m2001 from './2026_11_21_2001_create_ib_sessions_and_pending_changes.ts';
+import * as m3001 from './2026_12_04_3001_create_exchange_rates.ts';
 
 /** Every migration, statically imported so they are type-checked and no directory is scanned at run time. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_21_1002_create_dpop_proof_jtis': m1002,
   '2026_11_21_1003_notify_client_changes': m1003,
   '2026_11_21_2001_create_ib_sessions_and_pending_changes': m2001,
+  '2026_12_04_3001_create_exchange_rates': m3001,
 };

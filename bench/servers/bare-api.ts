@@ -21,12 +21,13 @@ const DPOP_ALGS = ['ES256', 'PS256', 'EdDSA'];
 const PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 const SQL_JTI = 'insert into "dpop_proof_jtis" ("key", "expires_at") values ($1, now() + make_interval(secs => $2)) on conflict ("key") do nothing returning "key"';
-const SQL_GRANT = 'select "g"."id", "g"."user_id", "g"."client_id", g.revoked_at is null and g.expires_at > now() as "active", u.status = \'active\' and u.deleted_at is null as "user_active" from "grants" as "g" inner join "users" as "u" on "u"."id" = "g"."user_id" where "g"."oidc_grant_id" = $1';
+const SQL_GRANT = 'select "g"."id", "g"."user_id", "g"."client_id", "c"."kind", g.revoked_at is null and g.expires_at > now() as "active", u.status = \'active\' and u.deleted_at is null as "user_active" from "grants" as "g" inner join "users" as "u" on "u"."id" = "g"."user_id" inner join "customers" as "c" on "c"."id" = "u"."customer_id" where "g"."oidc_grant_id" = $1';
 const ACCESSIBLE = 'from "grant_accounts" as "ga" inner join "accounts" as "a" on "a"."id" = "ga"."account_id" inner join "users" as "u" on "u"."id" = $U inner join "pin_registrations" as "p" on "p"."account_id" = "a"."id" and "p"."user_id" = "u"."id" left join "groups" as "g" on "g"."id" = "u"."group_id" left join "group_account_rights" as "r" on "r"."group_id" = "u"."group_id" and "r"."account_id" = "a"."id"';
 const VISIBLE = '("u"."role" = $R0 or ("a"."account_type_code" = $R1 and "r"."inquiry" = $R2) or ("a"."account_type_code" = $R3 and "g"."time_deposit_inquiry" = $R4) or ("a"."account_type_code" = $R5 and "g"."fx_inquiry" = $R6))';
 const visible = (first: number) => VISIBLE.replace(/\$R(\d)/g, (_m, i: string) => `$${first + Number(i)}`);
 const VISIBLE_PARAMS = ['master', '01', true, '11', true, '51', true];
-const SQL_BALANCES = `select "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", a.balance - coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end) filter (where t.transaction_date >= $1::date), 0) as "previous_day_balance", a.balance - coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end), 0) as "previous_month_balance" ${ACCESSIBLE.replace('$U', '$2')} left join "transactions" as "t" on "t"."account_id" = "a"."id" and "t"."transaction_date" >= $3 where "ga"."grant_id" = $4 and ${visible(5)} and "a"."public_id" = $12 group by "a"."id", "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", "a"."is_primary", "a"."account_number" order by "a"."is_primary" desc, "a"."account_type_code", "a"."account_number"`;
+const SQL_RATE = 'left join lateral (\n      select er.ttb, er.published_at from exchange_rates er\n      where er.currency = a.currency and er.published_at <= $4 order by er.published_at desc limit 1) as "rate" on true';
+const SQL_BALANCES = `select "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", a.balance - coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end) filter (where t.transaction_date >= $1::date), 0) as "previous_day_balance", a.balance - coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end), 0) as "previous_month_balance", rate.ttb as "ttb", rate.published_at as "rate_published_at", trunc(a.balance * rate.ttb) as "yen_equivalent" ${ACCESSIBLE.replace('$U', '$2')} left join "transactions" as "t" on "t"."account_id" = "a"."id" and "t"."transaction_date" >= $3 ${SQL_RATE} where "ga"."grant_id" = $5 and ${visible(6)} and "a"."public_id" = $13 group by "a"."id", "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", "a"."is_primary", "a"."account_number", rate.ttb, rate.published_at order by "a"."is_primary" desc, "a"."account_type_code", "a"."account_number"`;
 const SQL_ACCOUNT = `select "a"."id", "a"."public_id", "a"."currency" ${ACCESSIBLE.replace('$U', '$1')} where "ga"."grant_id" = $2 and ${visible(3)} and "a"."public_id" = $10`;
 const SQL_PAGE = 'select "item_key", "transaction_date", "value_date", "transaction_type", "amount", "balance_after", "remarks" from "transactions" where "account_id" = $1 and "transaction_date" >= $2 and "transaction_date" <= $3 order by "item_key" limit $4';
 
@@ -78,7 +79,7 @@ function base(): { baseDate: string; baseTime: string } {
   return { baseDate: `${p.year}-${p.month}-${p.day}`, baseTime: `${p.hour}:${p.minute}:${p.second}+09:00` };
 }
 const yen = (v: string) => v.split('.')[0]!;
-const TYPE_NAMES: Record<string, string> = { '01': '普通預金', '11': '円定期預金', '51': '外貨普通預金' };
+const TYPE_NAMES: Record<string, string> = { '01': '普通預金（有利息）', '02': '普通預金（決済用）', '11': '円定期預金', '51': '外貨普通預金' };
 
 const app = Fastify({
   logger: false,
@@ -93,15 +94,20 @@ app.get<{ Querystring: { accountId: string } }>('/api/v1/accounts/balances', asy
   const auth = await authenticate(request);
   if (!auth.scope.has('balances')) throw new Refused(403, 'scope');
   const b = base();
-  const rows = (await pool.query(SQL_BALANCES, [b.baseDate, auth.userId, `${b.baseDate.slice(0, 8)}01`, auth.grantId, ...VISIBLE_PARAMS, request.query.accountId])).rows as
-    { public_id: string; account_type_code: string; currency: string; balance: string; withdrawable_amount: string; previous_day_balance: string; previous_month_balance: string }[];
+  const rows = (await pool.query(SQL_BALANCES, [b.baseDate, auth.userId, `${b.baseDate.slice(0, 8)}01`, new Date(), auth.grantId, ...VISIBLE_PARAMS, request.query.accountId])).rows as
+    { public_id: string; account_type_code: string; currency: string; balance: string; withdrawable_amount: string; previous_day_balance: string; previous_month_balance: string; ttb: string | null; yen_equivalent: string | null }[];
   if (rows.length === 0) throw new Refused(403, 'account');
+  // The same per-科目 shapes as renkei (GMO's rules); the bench reads ordinary yen accounts.
   return {
-    balances: rows.map((a) => ({
-      accountId: a.public_id, accountTypeCode: a.account_type_code, accountTypeName: TYPE_NAMES[a.account_type_code], balance: yen(a.balance), ...b,
-      withdrawableAmount: yen(a.withdrawable_amount), previousDayBalance: yen(a.previous_day_balance),
-      previousMonthBalance: yen(a.previous_month_balance), currencyCode: a.currency, currencyName: '日本円',
-    })),
+    balances: rows.map((a) => {
+      const head = { accountId: a.public_id, accountTypeCode: a.account_type_code, accountTypeName: TYPE_NAMES[a.account_type_code] };
+      if (a.account_type_code === '51') return { ...head, ...b, currencyCode: a.currency, currencyName: '米ドル', fcyTotalBalance: a.balance, ...(a.ttb ? { ttb: a.ttb, yenEquivalent: a.yen_equivalent } : {}) };
+      if (a.account_type_code === '11') return { ...head, balance: yen(a.balance), ...b, currencyCode: a.currency, currencyName: '日本円' };
+      return {
+        ...head, balance: yen(a.balance), ...b, withdrawableAmount: yen(a.withdrawable_amount), previousDayBalance: yen(a.previous_day_balance),
+        previousMonthBalance: yen(a.previous_month_balance), currencyCode: a.currency, currencyName: '日本円',
+      };
+    }),
   };
 });
 

@@ -298,9 +298,19 @@ export interface Database {
   dpop_proof_jtis: DpopProofJtisTable;
   ib_sessions: IbSessionsTable;
   pending_changes: PendingChangesTable;
+  exchange_rates: ExchangeRatesTable;
 }
 
 export type NewGroup = Insertable<GroupsTable>;
+
+/** Published foreign-exchange rates: the newest at or before an inquiry applies (DESIGN §8, GMO's Balance). */
+export interface ExchangeRatesTable {
+  currency: string;
+  published_at: ColumnType<Date, Date | string, never>;
+  /** TTB, yen per unit, numeric(12,3) as a decimal string. */
+  ttb: string;
+  created_at: Generated<Date>;
+}
 
 /** Internet-banking sessions: the cookie holds the token, the table its SHA-256. */
 export interface IbSessionsTable {

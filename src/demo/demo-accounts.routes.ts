@@ -17,11 +17,16 @@ async function accountCards(api: DemoBankApi, s: DemoSession, scopes: string[]) 
   const byId = new Map(balances.map((b) => [b.accountId, b]));
   return accounts.map((a) => {
     const b = byId.get(a.accountId);
+    // A foreign-currency balance is in the currency, with its yen equivalent when the bank gives one.
+    const amount = b?.balance ?? b?.fcyTotalBalance;
     return {
       ...a,
-      balance: b ? formatAmount(b.balance, b.currencyCode) : undefined,
+      balance: b && amount !== undefined ? formatAmount(amount, b.currencyCode) : undefined,
+      yenEquivalent: b?.yenEquivalent ? formatAmount(b.yenEquivalent, 'JPY') : undefined,
       withdrawable: b?.withdrawableAmount ? formatAmount(b.withdrawableAmount, b.currencyCode) : undefined,
       asOf: b ? `${b.baseDate} ${b.baseTime.slice(0, 5)}` : undefined,
+      // Statements exist for ordinary yen accounts only (DESIGN §8).
+      hasStatements: a.accountTypeCode === '01' || a.accountTypeCode === '02',
     };
   });
 }

@@ -3,8 +3,16 @@ import type { DemoOAuth } from './demo-oauth.ts';
 import type { DemoSession } from './demo-sessions.ts';
 
 /** What the demo reads of the resource API's answers (DESIGN §8). */
-export interface Balance { accountId: string; balance: string; withdrawableAmount?: string; previousDayBalance?: string; currencyCode: string; baseDate: string; baseTime: string }
-export interface Account { accountId: string; branchName: string; branchCode: string; accountTypeName: string; accountNumber: string; primaryAccountCodeName: string; accountName: string; currencyCode: string; currencyName: string }
+/** A 外貨普通 (51) balance has no yen `balance` but `fcyTotalBalance` and, with a published rate, its yen equivalent (GMO's rules). */
+export interface Balance {
+  accountId: string; accountTypeCode: string; balance?: string; withdrawableAmount?: string; previousDayBalance?: string; currencyCode: string; baseDate: string; baseTime: string;
+  fcyTotalBalance?: string; yenEquivalent?: string;
+}
+/** Branch, number, names and 代表口座 come for ordinary yen accounts (01, 02) only. */
+export interface Account {
+  accountId: string; accountTypeCode: string; accountTypeName: string; currencyCode: string; currencyName: string;
+  branchName?: string; branchCode?: string; accountNumber?: string; primaryAccountCodeName?: string; accountName?: string;
+}
 export interface Statement {
   accountId: string; currencyCode: string; currencyName: string; dateFrom: string; dateTo: string; hasNext: boolean; nextItemKey?: string; count: string;
   transactions: { transactionDate: string; valueDate: string; transactionType: '1' | '2'; amount: string; remarks?: string; balance: string; itemKey: string }[];

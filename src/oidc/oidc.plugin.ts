@@ -18,6 +18,10 @@ export async function mountProvider(app: FastifyInstance, provider: Provider): P
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path.startsWith('/oauth2/') || WELL_KNOWN.has(path)) {
+      // The provider answers on the raw response, past Fastify's onSend hooks: the request id that
+      // every response carries (DESIGN §8) is set here (middie copies Fastify's id onto the raw request).
+      const id = (req as { id?: unknown }).id;
+      if (typeof id === 'string') res.setHeader('x-request-id', id);
       // Responses of the protocol endpoints must never be cached by intermediaries (RFC 6749 §5.1).
       void callback(req, res);
       return;

@@ -1,5 +1,6 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
 import { userMaySeeAccount } from '../business-id/account-access.ts';
+import type { CustomerKind } from '../db/database.ts';
 import type { Db } from '../db/transaction.ts';
 
 export interface GrantContext {
@@ -8,18 +9,20 @@ export interface GrantContext {
   clientId: string;
 }
 
-export type GrantCheck = { ok: true; grant: GrantContext } | { ok: false; reason: string };
+export type GrantCheck = { ok: true; grant: GrantContext; customerKind: CustomerKind } | { ok: false; reason: string };
 
 /**
  * The bank's grant behind a token, checked at the moment of the call (DESIGN §5): it exists, belongs
- * to the token's client, is neither revoked nor expired, and its user is still active.
+ * to the token's client, is neither revoked nor expired, and its user is still active. With it comes
+ * the kind of customer whose accounts it reads (GMO serves 個人 and 法人 under separate base paths).
  */
 export async function checkGrant(db: Db, oidcGrantId: string, clientId: string): Promise<GrantCheck> {
   const row = await db
     .selectFrom('grants as g')
     .innerJoin('users as u', 'u.id', 'g.user_id')
+    .innerJoin('customers as c', 'c.id', 'u.customer_id')
     .select([
-      'g.id', 'g.user_id', 'g.client_id',
+      'g.id', 'g.user_id', 'g.client_id', 'c.kind',
       sql<boolean>`g.revoked_at is null and g.expires_at > now()`.as('active'),
       sql<boolean>`u.status = 'active' and u.deleted_at is null`.as('user_active'),
     ])
@@ -28,7 +31,7 @@ export async function checkGrant(db: Db, oidcGrantId: string, clientId: string):
   if (!row || row.client_id !== clientId) return { ok: false, reason: 'the grant does not exist' };
   if (!row.active) return { ok: false, reason: 'the grant was revoked or has expired' };
   if (!row.user_active) return { ok: false, reason: 'the user is no longer active' };
-  return { ok: true, grant: { grantId: row.id, userId: row.user_id, clientId: row.client_id } };
+  return { ok: true, grant: { grantId: row.id, userId: row.user_id, clientId: row.client_id }, customerKind: row.kind };
 }
 
 /**

@@ -9,21 +9,38 @@ const Date8 = (description: string) => Type.String({ format: 'date', description
 const Time = Type.String({ pattern: '^\\d{2}:\\d{2}:\\d{2}\\+09:00$', description: '基準時刻 (JST)' });
 const AccountId = Type.String({ pattern: `^\\d{${ACCOUNT_ID_DIGITS}}$`, description: '口座ID: 支店番号3桁 + 科目コード2桁 + 口座番号7桁' });
 
+const TYPE_CODES = '科目コード: 01 普通預金（有利息）, 02 普通預金（決済用）, 11 円定期預金, 51 外貨普通預金';
+const ONLY_ORDINARY = '科目コード01・02の口座のみ。それ以外の科目では項目自体を設定しません';
+const ONLY_FX = '科目コード51（外貨普通預金）のみ。それ以外の科目では項目自体を設定しません';
+
+/** JSON Schema for "the account is of one of these 科目" (GMO's per-科目 rules hang on it). */
+const typeIn = (...codes: string[]) => ({ type: 'object', properties: { accountTypeCode: { enum: codes } }, required: ['accountTypeCode'] });
+/** None of these fields is present. */
+const absent = (fields: readonly string[]) => ({ not: { anyOf: fields.map((f) => ({ required: [f] })) } });
+
+const ORDINARY_ACCOUNT_FIELDS = ['branchCode', 'branchName', 'accountNumber', 'primaryAccountCode', 'primaryAccountCodeName', 'accountName', 'accountNameKana'] as const;
+
 export const AccountSchema = Type.Object({
   accountId: AccountId,
-  branchCode: Type.String({ description: '支店番号' }),
-  branchName: Type.String({ description: '支店名' }),
-  accountTypeCode: Type.String({ description: '科目コード: 01 普通預金, 11 円定期預金, 51 外貨普通預金' }),
-  accountTypeName: Type.String({ description: '科目名' }),
-  accountNumber: Type.String({ description: '口座番号 (7桁)' }),
-  primaryAccountCode: Type.Union([Type.Literal('1'), Type.Literal('2')], { description: '1 代表口座 / 2 追加口座' }),
-  primaryAccountCodeName: Type.String(),
-  accountName: Type.String({ description: '口座名義' }),
-  accountNameKana: Type.String({ description: '口座名義カナ (半角)' }),
+  branchCode: Type.Optional(Type.String({ description: `支店番号。${ONLY_ORDINARY}` })),
+  branchName: Type.Optional(Type.String({ description: `支店名。${ONLY_ORDINARY}` })),
+  accountTypeCode: Type.String({ description: TYPE_CODES }),
+  accountTypeName: Type.String({ description: '科目名 (GMOあおぞらネット銀行の表記)' }),
+  accountNumber: Type.Optional(Type.String({ description: `口座番号 (7桁)。${ONLY_ORDINARY}` })),
+  primaryAccountCode: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('2')], { description: `1 代表口座 / 2 追加口座。${ONLY_ORDINARY}` })),
+  primaryAccountCodeName: Type.Optional(Type.String({ description: ONLY_ORDINARY })),
+  accountName: Type.Optional(Type.String({ description: `口座名義。${ONLY_ORDINARY}` })),
+  accountNameKana: Type.Optional(Type.String({ description: `口座名義カナ (半角)。${ONLY_ORDINARY}` })),
   currencyCode: Type.String({ description: 'ISO 4217' }),
   currencyName: Type.String(),
-  transferLimitAmount: Type.Optional(Num('振込限度額')),
-}, { $id: 'Account', additionalProperties: false });
+  transferLimitAmount: Type.Optional(Num(`振込限度額。${ONLY_ORDINARY}（限度額の設定がある場合）`)),
+}, {
+  $id: 'Account',
+  additionalProperties: false,
+  if: typeIn('01', '02'),
+  then: { required: [...ORDINARY_ACCOUNT_FIELDS] },
+  else: absent([...ORDINARY_ACCOUNT_FIELDS, 'transferLimitAmount']),
+});
 
 export const AccountsResponseSchema = Type.Object({
   accounts: Type.Array(Type.Ref('Account')),
@@ -31,19 +48,42 @@ export const AccountsResponseSchema = Type.Object({
   baseTime: Time,
 }, { additionalProperties: false });
 
+const ORDINARY_BALANCE_FIELDS = ['withdrawableAmount', 'previousDayBalance', 'previousMonthBalance'] as const;
+const FX_BALANCE_FIELDS = ['fcyTotalBalance', 'ttb', 'baseRateDate', 'baseRateTime', 'yenEquivalent'] as const;
+const Fx = (description: string) => Type.Optional(Type.String({ pattern: '^-?\\d+(\\.\\d{1,3})?$', description: `${description}。${ONLY_FX}` }));
+
 export const BalanceSchema = Type.Object({
   accountId: AccountId,
-  accountTypeCode: Type.String(),
+  accountTypeCode: Type.String({ description: TYPE_CODES }),
   accountTypeName: Type.String(),
-  balance: Num('現在残高'),
+  balance: Type.Optional(Num('現在残高。科目コード51（外貨普通預金）では項目自体を設定しません（fcyTotalBalance）')),
   baseDate: Date8('基準日'),
   baseTime: Time,
-  withdrawableAmount: Num('支払可能残高'),
-  previousDayBalance: Num('前日残高'),
-  previousMonthBalance: Num('前月末残高'),
+  withdrawableAmount: Type.Optional(Num(`支払可能残高。${ONLY_ORDINARY}`)),
+  previousDayBalance: Type.Optional(Num(`前日残高。${ONLY_ORDINARY}`)),
+  previousMonthBalance: Type.Optional(Num(`前月末残高。${ONLY_ORDINARY}`)),
   currencyCode: Type.String(),
   currencyName: Type.String(),
-}, { $id: 'Balance', additionalProperties: false });
+  fcyTotalBalance: Fx('外貨残高'),
+  ttb: Fx('外貨レート (TTB)。銀行がレートを公表している場合'),
+  baseRateDate: Type.Optional(Date8(`外貨レート基準日。${ONLY_FX}`)),
+  baseRateTime: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}:\\d{2}\\+09:00$', description: `外貨レート基準時刻 (JST)。${ONLY_FX}` })),
+  yenEquivalent: Type.Optional(Num(`外貨円換算額 (外貨残高 × TTB、円未満切り捨て)。${ONLY_FX}`)),
+}, {
+  $id: 'Balance',
+  additionalProperties: false,
+  if: typeIn('01', '02'),
+  then: { required: ['balance', ...ORDINARY_BALANCE_FIELDS], ...absent(FX_BALANCE_FIELDS) },
+  else: {
+    if: typeIn('51'),
+    // The rate fields come together, when the bank has published a rate.
+    then: {
+      required: ['fcyTotalBalance'],
+      allOf: [absent(['balance', ...ORDINARY_BALANCE_FIELDS]), { if: { type: 'object', required: ['ttb'] }, then: { required: FX_BALANCE_FIELDS }, else: absent(FX_BALANCE_FIELDS.slice(1)) }],
+    },
+    else: { required: ['balance'], ...absent([...ORDINARY_BALANCE_FIELDS, ...FX_BALANCE_FIELDS]) },
+  },
+});
 
 export const BalancesResponseSchema = Type.Object({ balances: Type.Array(Type.Ref('Balance')) }, { additionalProperties: false });
 
@@ -71,20 +111,22 @@ export const TransactionsResponseSchema = Type.Object({
   transactions: Type.Array(Type.Ref('Transaction')),
 }, { additionalProperties: false });
 
-/** GET /accounts takes no parameters: an unknown one is a 400, as on the other endpoints. */
-export const NoQuerySchema = Type.Object({}, { additionalProperties: false });
+/**
+ * Query strings are validated loosely by type here; the services check accountId, dates and keys for
+ * clear messages. Unknown parameters are ignored (DESIGN §8): GMO's SDKs add `_=<time>` to defeat caches.
+ */
+export const NoQuerySchema = Type.Object({});
 
-/** Query strings are validated loosely by type here; the services check accountId, dates and keys for clear messages. */
 export const BalancesQuerySchema = Type.Object({
   accountId: Type.Optional(Type.String({ maxLength: 29 })),
-}, { additionalProperties: false });
+});
 
 export const TransactionsQuerySchema = Type.Object({
   accountId: Type.String({ maxLength: 29 }),
   dateFrom: Type.Optional(Type.String({ maxLength: 10 })),
   dateTo: Type.Optional(Type.String({ maxLength: 10 })),
   nextItemKey: Type.Optional(Type.String({ maxLength: 24 })),
-}, { additionalProperties: false });
+});
 
 /** Error statuses every endpoint can answer with (DESIGN §8 table). */
 export const API_ERRORS = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef, 503: ErrorRef };

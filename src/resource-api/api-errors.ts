@@ -1,4 +1,6 @@
-import { AppError } from '../shared/errors.ts';
+import type { CustomerKind } from '../db/database.ts';
+import { AppError, GMO_API_BASES } from '../shared/errors.ts';
+import { defineTexts } from '../shared/i18n.ts';
 
 /** The DPoP algorithms the resource API accepts (DESIGN §7), advertised in challenges (RFC 9449 §7.1). */
 export const DPOP_ALGS = ['ES256', 'PS256', 'EdDSA'] as const;
@@ -46,3 +48,21 @@ export function insufficientScope(scheme: Scheme, scope: string): AppError {
 
 /** The same answer for an unknown account, one outside the grant, and one the user may no longer see. */
 export const accountForbidden = () => new AppError(403, 'account_forbidden');
+
+const KIND_MESSAGES = defineTexts({
+  corporate: {
+    ja: `このAPIは法人のお客さま向けです。個人のお客さまの口座は ${GMO_API_BASES.personal} で照会してください。`,
+    en: `This API serves corporate customers; read an individual customer's accounts under ${GMO_API_BASES.personal}.`,
+  },
+  individual: {
+    ja: `このAPIは個人のお客さま向けです。法人のお客さまの口座は ${GMO_API_BASES.corporation} で照会してください。`,
+    en: `This API serves individual customers; read a corporate customer's accounts under ${GMO_API_BASES.corporation}.`,
+  },
+});
+
+/**
+ * GMO serves 法人 and 個人 as two APIs (corporateclient / personalclient); under their base paths a
+ * token of the other kind of customer is refused, naming the right path. The token itself is fine,
+ * so there is no challenge.
+ */
+export const wrongCustomerKind = (served: CustomerKind) => new AppError(403, 'forbidden', { message: KIND_MESSAGES[served] });

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
-import { AppError } from '../shared/errors.ts';
+import { AppError, GMO_API_BASES } from '../shared/errors.ts';
 import { AccessTokenVerifier } from './access-token.ts';
 import { AccountSchema, BalanceSchema, TransactionSchema } from './accounts.schemas.ts';
 import { accountsRoutes } from './accounts.routes.ts';
@@ -24,9 +24,9 @@ export interface ResourceApiOptions {
 }
 
 /**
- * The resource API (DESIGN §8) under /api/v1, its OpenAPI 3 document at /api/v1/openapi.json (from
- * the route schemas) and a browsable page at /api/docs. Every call is authenticated before its input
- * is validated, then rate-limited per client. Independent of oidc-provider: tokens are verified with
+ * The resource API (DESIGN §8) under /api/v1 and GMO Aozora's two base paths, its OpenAPI 3 document
+ * at /api/v1/openapi.json (from the route schemas, /api/v1 only) and a browsable page at /api/docs.
+ * Every call is authenticated before its input is validated, then rate-limited per client. Independent of oidc-provider: tokens are verified with
  * the signing keys in the database.
  */
 export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions): Promise<void> {
@@ -38,7 +38,9 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
       info: {
         title: 'renkei 参照系API',
         version: '1.0.0',
-        description: 'Accounts, balances and statements for API連携先. Conventions: JSON UTF-8, numbers as strings, dates YYYY-MM-DD, times HH:MM:SS+09:00 (JST), empty values omitted. Authenticate with `Authorization: DPoP <token>` and a DPoP proof (RFC 9449), or `Authorization: Bearer <token>` over the mutual-TLS origin with the certificate the token is bound to (RFC 8705).',
+        description: 'Accounts, balances and statements for API連携先. Conventions: JSON UTF-8, numbers as strings, dates YYYY-MM-DD, times HH:MM:SS+09:00 (JST), empty values omitted. Authenticate with `Authorization: DPoP <token>` and a DPoP proof (RFC 9449), or `Authorization: Bearer <token>` over the mutual-TLS origin with the certificate the token is bound to (RFC 8705). '
+          + `For GMO Aozora integrations the same operations are served under ${GMO_API_BASES.corporation} (法人) and ${GMO_API_BASES.personal} (個人), `
+          + 'where errors are GMO\'s ErrorResponse and, on the mutual-TLS origin, `x-access-token: <token>` stands for `Authorization: Bearer`. Unknown query parameters are ignored.',
       },
       servers: [{ url: config.publicUrl }, { url: config.mtlsPublicUrl, description: 'mutual TLS (certificate-bound tokens)' }],
       components: {
@@ -64,10 +66,12 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
   const nonces = new DpopNonces(nonceKey);
   const authenticate = createAuthenticator({
     db, config, nonces, origin: opts.origin, requireDpopNonce: opts.requireDpopNonce ?? false,
+    acceptAccessTokenHeader: opts.origin === config.mtlsPublicUrl,
     verifier: new AccessTokenVerifier(db, { issuer: config.publicUrl, audience: config.apiIdentifier }),
   });
 
-  await app.register(async function apiV1(api) {
+  // One context for the three bases, so they share authentication, the per-client rate limit and its counters.
+  await app.register(async function resourceRoutes(api) {
     for (const s of [AccountSchema, BalanceSchema, TransactionSchema]) api.addSchema(s);
     api.decorateRequest('apiAuth', null as never);
     // Authentication first, so a bad token is a 401 whatever else is wrong with the request.
@@ -86,6 +90,8 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
       // When nonces are required, every answer carries a fresh one so clients need not fail first.
       if (opts.requireDpopNonce) reply.header('dpop-nonce', nonces.current());
     });
-    await api.register(accountsRoutes, { db });
-  }, { prefix: '/api/v1' });
+    await api.register(accountsRoutes, { db, prefix: '/api/v1' });
+    await api.register(accountsRoutes, { db, gmo: { customerKind: 'corporate' }, prefix: GMO_API_BASES.corporation });
+    await api.register(accountsRoutes, { db, gmo: { customerKind: 'individual' }, prefix: GMO_API_BASES.personal });
+  });
 }

@@ -4,7 +4,7 @@ import { defineTexts } from '../shared/i18n.ts';
 import { accessibleAccounts, type GrantContext } from './account-access.repository.ts';
 import { accountForbidden } from './api-errors.ts';
 import { baseDateTime, currencyName, isCalendarDate, money } from './format.ts';
-import { checkAccountId } from './parameters.ts';
+import { checkStatementAccountId } from './parameters.ts';
 
 /** DESIGN §8: at most 500 statement lines a page. */
 export const PAGE_SIZE = 500;
@@ -65,7 +65,7 @@ export interface StatementPage {
  * `nextItemKey` of this one.
  */
 export async function accountStatement(db: Db, grant: GrantContext, query: StatementQuery, now = new Date()): Promise<StatementPage> {
-  const accountId = checkAccountId(query.accountId);
+  const accountId = checkStatementAccountId(query.accountId);
   const { dateFrom, dateTo, nextItemKey } = query;
   checkDate('dateFrom', dateFrom);
   checkDate('dateTo', dateTo);

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, serviceUnavailable } from './errors.ts';
+import { AppError, GMO_ERROR_CODES, GMO_ERROR_MESSAGE_MAX, isGmoApiPath, serviceUnavailable } from './errors.ts';
 import { isDatabaseUnavailable } from './db-errors.ts';
 import { LANG_COOKIE, pickLang, type Lang } from './i18n.ts';
 
@@ -44,14 +44,24 @@ function toAppError(err: FastifyError | Error): { error: AppError; unexpected: b
 /** Browsers navigating get a page; API clients and everything else get JSON. */
 function wantsHtml(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? '';
-  return accept.includes('text/html') && !request.url.startsWith('/api/');
+  return accept.includes('text/html') && !request.url.startsWith('/api/') && !isGmoApiPath(request.url);
+}
+
+/**
+ * The error body (DESIGN §8): ours with the request id, or, under GMO's base paths, exactly GMO's
+ * `ErrorResponse` (the request id is still in the X-Request-Id header).
+ */
+function errorBody(request: FastifyRequest, error: AppError, lang: Lang): Record<string, string> {
+  const errorMessage = error.localized(lang);
+  if (isGmoApiPath(request.url)) return { errorCode: GMO_ERROR_CODES[error.code], errorMessage: errorMessage.slice(0, GMO_ERROR_MESSAGE_MAX) };
+  return { errorCode: error.code, errorMessage, requestId: request.id };
 }
 
 async function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): Promise<FastifyReply> {
   // An explicit choice (the language cookie every surface sets) wins over Accept-Language.
   const lang: Lang = pickLang(request.headers, request.cookies?.[LANG_COOKIE]);
   reply.code(error.status).headers(error.headers);
-  const body = { errorCode: error.code, errorMessage: error.localized(lang), requestId: request.id };
+  const body = errorBody(request, error, lang);
   if (wantsHtml(request) && typeof reply.viewAsync === 'function') {
     const html = await reply.viewAsync('error', { ...body, status: error.status, lang });
     return reply.type('text/html; charset=utf-8').send(html);
@@ -73,8 +83,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return await sendError(request, reply, error);
     } catch (renderErr) {
       request.log.error({ err: renderErr }, 'error page failed to render');
-      return reply.code(error.status).type('application/json; charset=utf-8')
-        .send({ errorCode: error.code, errorMessage: error.localized('ja'), requestId: request.id });
+      return reply.code(error.status).type('application/json; charset=utf-8').send(errorBody(request, error, 'ja'));
     }
   });
   app.setNotFoundHandler(async function notFoundHandler(request, reply) {

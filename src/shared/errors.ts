@@ -50,6 +50,67 @@ export const ERROR_MESSAGES = defineTexts({
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
 
+/**
+ * The resource API is also served under GMO Aozora Net Bank's base paths (DESIGN §8 "Drop-in for GMO
+ * integrations"); there the error body is GMO's `ErrorResponse`: `{ errorCode, errorMessage }` only,
+ * `errorCode` 1–10 半角英数 and `errorMessage` at most 255 characters (swagger v1.1.12).
+ */
+export const GMO_API_BASES = { corporation: '/ganb/api/corporation/v1', personal: '/ganb/api/personal/v1' } as const;
+export const GMO_ERROR_MESSAGE_MAX = 255;
+
+/** Whether a request URL (path and query) is under one of GMO's base paths. */
+export function isGmoApiPath(url: string): boolean {
+  return Object.values(GMO_API_BASES).some((base) => url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`));
+}
+
+/**
+ * Our codes as GMO-format `errorCode`s: `E` + the HTTP status + a serial. GMO publishes no list of
+ * its own codes, so clients of its API branch on the HTTP status; these keep that status readable in
+ * the code and tell our causes apart. Every code of the closed list has one (the compiler checks),
+ * although only the API's and the generic HTTP ones can occur under the GMO paths.
+ */
+export const GMO_ERROR_CODES = {
+  invalid_parameter: 'E400001',
+  invalid_request: 'E400002',
+  invalid_token: 'E401001',
+  invalid_dpop_proof: 'E401002',
+  insufficient_scope: 'E403001',
+  account_forbidden: 'E403002',
+  forbidden: 'E403003',
+  not_found: 'E404001',
+  method_not_allowed: 'E405001',
+  conflict: 'E409001',
+  payload_too_large: 'E413001',
+  unsupported_media_type: 'E415001',
+  rate_limited: 'E429001',
+  server_error: 'E500001',
+  mail_unavailable: 'E503002',
+  service_unavailable: 'E503001',
+  // Internet banking and ビジネスID管理 only: never answered under the GMO paths.
+  business_id_not_active: 'E403101',
+  group_limit_reached: 'E400101',
+  user_limit_reached: 'E400102',
+  group_name_taken: 'E400103',
+  invalid_permissions: 'E400104',
+  csrf_invalid: 'E403102',
+  session_expired: 'E401101',
+  login_failed: 'E401102',
+  user_locked: 'E403103',
+  certificate_required: 'E403104',
+  password_reset_pending: 'E403105',
+  setup_required: 'E403106',
+  password_policy: 'E400105',
+  transaction_password_wrong: 'E400106',
+  transaction_password_locked: 'E403107',
+  mail_token_invalid: 'E400107',
+  change_expired: 'E400108',
+  self_protection: 'E403108',
+  master_protected: 'E403109',
+  certificate_service_active: 'E409101',
+  business_id_already_active: 'E409102',
+  reset_invalid: 'E400109',
+} as const satisfies Record<ErrorCode, string>;
+
 export interface AppErrorOptions {
   /** Overrides the code's generic message, e.g. to name the rule that was broken. */
   message?: Text;

@@ -61,7 +61,7 @@ t.test('口座を連携する → the bank’s journey → accounts and balances
   const cards = page.getByRole('listitem').filter({ has: page.getByRole('heading', { level: 2 }) });
   t.equal(await cards.count(), 2, 'the two accounts user 1 linked');
   const text = await page.locator('main').innerText();
-  t.match(text, /法人営業部（101） 普通預金 1000088/);
+  t.match(text, /法人営業部（101） 普通預金（有利息） 1000088/);
   t.match(text, /残高\s+[\d,]+円/, 'with balances in yen');
   await shot(page, 'demo-03-accounts');
 

@@ -254,6 +254,9 @@ export const DEMO_USERS: readonly DemoUser[] = [
   },
 ];
 
+/** The demo's USD TTB (電信買相場, yen per dollar), as a decimal string. */
+export const DEMO_USD_TTB = '149.500';
+
 export interface DemoPartner {
   legalName: string;
   serviceName: string;

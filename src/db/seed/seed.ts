@@ -7,6 +7,7 @@ import {
   DEMO_CUSTOMERS,
   DEMO_GROUPS,
   DEMO_PARTNER,
+  DEMO_USD_TTB,
   DEMO_USERS,
   type DemoAccount,
   type DemoCustomerKey,
@@ -129,8 +130,21 @@ export async function seedDemoData(db: Kysely<Database>, options: { today?: stri
     if (options.initialAccessToken) await ensureDemoInitialAccessToken(trx, partnerId, options.initialAccessToken);
 
     for (const a of DEMO_ACCOUNTS) summary.transactions += await ensureStatement(trx, a, accountIds.get(a.accountNumber)!, today);
+    await ensureExchangeRate(trx, today);
     return summary;
   });
+}
+
+/**
+ * The demo's USD rate (TTB), published at 10:00 JST the day before the demo's first day, so a 外貨普通預金
+ * shows its yen equivalent at any hour (DESIGN §8, GMO's Balance). Once: seeding again adds none.
+ */
+async function ensureExchangeRate(trx: Trx, today: string): Promise<void> {
+  const any = await trx.selectFrom('exchange_rates').select('currency').where('currency', '=', 'USD').limit(1).executeTakeFirst();
+  if (any) return;
+  await trx.insertInto('exchange_rates')
+    .values({ currency: 'USD', published_at: sql<Date>`(${today}::date - 1 + time '10:00') at time zone 'Asia/Tokyo'`, ttb: DEMO_USD_TTB })
+    .execute();
 }
 
 async function ensurePartner(trx: Trx, summary: SeedSummary): Promise<string> {

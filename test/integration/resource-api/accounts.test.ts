@@ -12,7 +12,7 @@ t.test('user 1 reads exactly their two ordinary accounts, with the contract’s 
   const body = await res.json() as { accounts: Record<string, string>[]; baseDate: string; baseTime: string };
   t.same(body.accounts.map((a) => a.accountNumber), ['1000088', '1000658']);
   t.match(body.accounts[0], {
-    accountId: '101011000088', branchCode: '101', branchName: '法人営業部', accountTypeCode: '01', accountTypeName: '普通預金',
+    accountId: '101011000088', branchCode: '101', branchName: '法人営業部', accountTypeCode: '01', accountTypeName: '普通預金（有利息）',
     primaryAccountCode: '1', primaryAccountCodeName: '代表口座', currencyCode: 'JPY', currencyName: '日本円', transferLimitAmount: /^\d+$/,
   });
   t.match(body.baseDate, /^\d{4}-\d{2}-\d{2}$/);

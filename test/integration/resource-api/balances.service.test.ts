@@ -1,10 +1,12 @@
+import { sql } from 'kysely';
 import t from 'tap';
 import { accountBalances } from '../../../src/resource-api/balances.service.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { appendLines, countingRoundTrips, readerAccount, readerWithGrant } from './reader-fixture.ts';
 
 // 残高照会 without HTTP (DESIGN §8): today's balance and yesterday's and last month's closing
-// balances, computed by PostgreSQL from the balance and the lines booked since.
+// balances, computed by PostgreSQL from the balance and the lines booked since; GMO's per-科目 fields
+// (円定期: the balance only; 外貨普通: the currency balance, the TTB and its yen equivalent).
 const { db } = await createTestDatabase(t);
 const NOW = new Date('2026-11-20T03:00:00Z'); // 2026-11-20 12:00 in Japan
 
@@ -14,6 +16,8 @@ const dollars = await readerAccount(db, reader, { type: '51' });
 const quiet = await readerAccount(db, reader, { type: '11' });
 const untouched = await readerAccount(db, reader, { type: '01' });
 const outside = await readerAccount(db, reader, { granted: false });
+// The rate in force from 2026-11-20 10:00 JST (rates come from the bank's feed; none is built in).
+await sql`insert into exchange_rates (currency, published_at, ttb) values ('USD', '2026-11-20 10:00:00+09', 149.500)`.execute(db);
 
 // Yen: 5,000 at the end of October, overdrawn to −3,000 yesterday, 7,000 after today's credit.
 await appendLines(db, yen.id, [
@@ -44,24 +48,45 @@ t.test('every readable account, in list order, in one round trip', async (t) => 
 t.test('yen: previous-day balance negative, previous-month balance the end of October', async (t) => {
   const { balances: [b] } = await accountBalances(db, reader.grant, { accountId: yen.publicId }, NOW);
   t.same(b, {
-    accountId: yen.publicId, accountTypeCode: '01', accountTypeName: '普通預金', balance: '7000', baseDate: '2026-11-20', baseTime: '12:00:00+09:00',
+    accountId: yen.publicId, accountTypeCode: '01', accountTypeName: '普通預金（有利息）', balance: '7000', baseDate: '2026-11-20', baseTime: '12:00:00+09:00',
     withdrawableAmount: '0', previousDayBalance: '-3000', previousMonthBalance: '5000', currencyCode: 'JPY', currencyName: '日本円',
   });
 });
 
-t.test('dollars: exact cents through negative balances', async (t) => {
+t.test('外貨普通: exact cents through a negative balance, no yen balance, the TTB in force and the yen equivalent truncated toward zero', async (t) => {
   const { balances: [b] } = await accountBalances(db, reader.grant, { accountId: dollars.publicId }, NOW);
-  t.match(b, { balance: '-150.05', previousDayBalance: '-150.15', previousMonthBalance: '100.10', withdrawableAmount: '0.00', currencyCode: 'USD', currencyName: '米ドル' });
-  const lastBefore = (date: string) => db.selectFrom('transactions').select('balance_after').where('account_id', '=', dollars.id)
-    .where('transaction_date', '<', date).orderBy('item_key', 'desc').limit(1).executeTakeFirstOrThrow();
-  t.equal(b!.previousDayBalance, (await lastBefore('2026-11-20')).balance_after, 'the last running balance before today');
-  t.equal(b!.previousMonthBalance, (await lastBefore('2026-11-01')).balance_after, 'the last running balance before this month');
+  t.same(b, {
+    accountId: dollars.publicId, accountTypeCode: '51', accountTypeName: '外貨普通預金', baseDate: '2026-11-20', baseTime: '12:00:00+09:00',
+    currencyCode: 'USD', currencyName: '米ドル',
+    // The rate inserted above: USD TTB 149.500 from 2026-11-20 10:00 JST. −150.05 × 149.5 = −22,432.475.
+    fcyTotalBalance: '-150.05', ttb: '149.5', baseRateDate: '2026-11-20', baseRateTime: '10:00:00+09:00', yenEquivalent: '-22432',
+  });
+  const { rows: [check] } = await sql<{ v: string }>`select trunc(${b!.fcyTotalBalance}::numeric * ${b!.ttb}::numeric)::text as v`.execute(db);
+  t.equal(b!.yenEquivalent, check!.v, 'the same product in PostgreSQL numeric');
 });
 
-t.test('no lines this month: both previous balances are today’s; no lines at all: the opening balance', async (t) => {
+t.test('外貨普通: the newest rate published at or before the inquiry; none yet, no rate fields', async (t) => {
+  await sql`insert into exchange_rates (currency, published_at, ttb) values ('USD', '2026-11-20T02:30:00Z', 150.123), ('USD', '2026-11-20T05:00:00Z', 151)`.execute(db);
+  t.teardown(() => sql`delete from exchange_rates where ttb <> 149.5`.execute(db));
+  const { balances: [noon] } = await accountBalances(db, reader.grant, { accountId: dollars.publicId }, NOW);
+  // 150.05 × 150.123 = 22,525.956…
+  t.match(noon, { ttb: '150.123', baseRateDate: '2026-11-20', baseRateTime: '11:30:00+09:00', yenEquivalent: '-22525' }, 'the 11:30 rate at noon, not the 14:00 one');
+  const { balances: [later] } = await accountBalances(db, reader.grant, { accountId: dollars.publicId }, new Date('2026-11-20T06:00:00Z'));
+  t.match(later, { ttb: '151', baseRateTime: '14:00:00+09:00', yenEquivalent: '-22657' });
+  const { balances: [before] } = await accountBalances(db, reader.grant, { accountId: dollars.publicId }, new Date('2026-11-19T00:00:00Z'));
+  t.same(Object.keys(before!).filter((k) => ['ttb', 'baseRateDate', 'baseRateTime', 'yenEquivalent', 'balance'].includes(k)), [], 'before any rate: the currency balance only');
+  t.equal(before!.fcyTotalBalance, '-150.05');
+});
+
+t.test('円定期: the balance only; no lines this month: both previous balances are today’s; no lines at all: the opening balance', async (t) => {
   const { balances } = await accountBalances(db, reader.grant, {}, NOW);
-  t.match(balances.find((b) => b.accountId === quiet.publicId), { balance: '1000000', previousDayBalance: '1000000', previousMonthBalance: '1000000' });
+  t.same(balances.find((b) => b.accountId === quiet.publicId), {
+    accountId: quiet.publicId, accountTypeCode: '11', accountTypeName: '円定期預金', balance: '1000000', baseDate: '2026-11-20', baseTime: '12:00:00+09:00',
+    currencyCode: 'JPY', currencyName: '日本円',
+  });
   t.match(balances.find((b) => b.accountId === untouched.publicId), { balance: '42000', previousDayBalance: '42000', previousMonthBalance: '42000', withdrawableAmount: '41000' });
+  const { balances: [yenQuiet] } = await accountBalances(db, reader.grant, { accountId: yen.publicId }, new Date('2026-12-01T00:30:00Z'));
+  t.match(yenQuiet, { balance: '7000', previousDayBalance: '7000', previousMonthBalance: '7000' });
 });
 
 t.test('the same lines read on another day: the day and month boundaries move with the base date', async (t) => {

@@ -38,6 +38,7 @@ t.test('400 invalid_parameter names the broken rule, in Japanese by default and 
   const date = (n: string) => ({ ja: `${n}はYYYY-MM-DD形式の日付で指定してください。`, en: `${n} must be a date in YYYY-MM-DD.` });
   const order = { ja: 'dateFromはdateTo以前の日付を指定してください。', en: 'dateFrom must not be after dateTo.' };
   const itemKey = { ja: 'nextItemKeyが正しくありません。', en: 'nextItemKey is invalid.' };
+  const statementType = { ja: '入出金明細照会は普通預金（科目コード01・02）の口座のみ指定できます。', en: 'Statements are available for ordinary yen accounts (account type 01 or 02) only.' };
   const query = { ja: '入力内容に誤りがあります（querystring）。', en: /^Invalid parameter \(querystring\): / };
   const cases: [string, string, { ja: string; en: string | RegExp }][] = [
     ['accountId too short on balances', '/api/v1/accounts/balances?accountId=10101100008', accountIdMsg],
@@ -51,9 +52,11 @@ t.test('400 invalid_parameter names the broken rule, in Japanese by default and 
     ['only dateFrom, in the future (so after today)', `/api/v1/accounts/transactions?accountId=${A88}&dateFrom=2099-01-01`, order],
     ['nextItemKey with letters', `/api/v1/accounts/transactions?accountId=${A88}&nextItemKey=abc`, itemKey],
     ['nextItemKey of 19 digits', `/api/v1/accounts/transactions?accountId=${A88}&nextItemKey=1234567890123456789`, itemKey],
-    ['an unknown query parameter on balances', `/api/v1/accounts/balances?accountId=${A88}&sort=asc`, query],
-    ['an unknown query parameter on transactions', `/api/v1/accounts/transactions?accountId=${A88}&limit=10`, query],
     ['transactions without accountId', '/api/v1/accounts/transactions?dateFrom=2026-11-01', query],
+    ['transactions without accountId, with an unknown parameter', '/api/v1/accounts/transactions?dateFrom=2026-11-01&_=1764806400000', query],
+    ['a bad accountId beside an unknown parameter', '/api/v1/accounts/balances?accountId=10101100008&_=1', accountIdMsg],
+    ['statements of a time deposit (科目 11)', '/api/v1/accounts/transactions?accountId=101111000771', statementType],
+    ['statements of a USD account (科目 51)', '/api/v1/accounts/transactions?accountId=101511000995', statementType],
   ];
   for (const [label, path, msg] of cases) {
     const ja = await call(path);
@@ -63,6 +66,20 @@ t.test('400 invalid_parameter names the broken rule, in Japanese by default and 
     t.equal(en.status, 400, `${label} (en): 400`);
     t.match(en.body.errorMessage, msg.en, `${label}: message in English`);
   }
+});
+
+t.test('unknown query parameters are ignored (GMO SDKs add _=<time>), on every endpoint', async (t) => {
+  const cases = [
+    '/api/v1/accounts?_=1764806400000',
+    `/api/v1/accounts/balances?accountId=${A88}&_=1764806400000&sort=asc`,
+    '/api/v1/accounts/balances?_=1',
+    `/api/v1/accounts/transactions?accountId=${A88}&dateFrom=2026-11-01&_=1764806400000&limit=10`,
+  ];
+  for (const path of cases) t.equal((await call(path)).status, 200, path);
+  const plain = await call(`/api/v1/accounts/transactions?accountId=${A88}&dateFrom=2026-11-01`);
+  const busted = await call(`/api/v1/accounts/transactions?accountId=${A88}&dateFrom=2026-11-01&_=1`);
+  t.same(busted.body.transactions, plain.body.transactions, 'the same answer as without the parameter');
+  assertApiError(t, await call(`/api/v1/accounts?access_token=${user1.tokens.access_token}`), 401, 'invalid_token', { label: 'access_token stays refused' });
 });
 
 t.test('the message language follows Accept-Language with q-values, Japanese otherwise', async (t) => {
@@ -206,9 +223,13 @@ t.test('403 account_forbidden is one answer for an unknown account, one outside 
     .onConflict((oc) => oc.doNothing()).execute());
 
   const accounts = { unknown: '101019999999', 'outside the grant (time deposit)': '101111000771', 'another customer’s': '100012000123', 'lost 照会': A658 };
+  // Statements take ordinary yen accounts only (a time deposit is a 400 there, whoever asks): the
+  // statement endpoint is probed with an ordinary account outside the grant instead.
+  const forStatements = { ...accounts, 'outside the grant (time deposit)': undefined, 'another unknown ordinary number': '101011000999' };
   for (const endpoint of ['balances', 'transactions']) {
     const answers = [];
-    for (const [label, id] of Object.entries(accounts)) {
+    for (const [label, id] of Object.entries(endpoint === 'balances' ? accounts : forStatements)) {
+      if (id === undefined) continue;
       const res = await call(`/api/v1/accounts/${endpoint}?accountId=${id}`);
       assertApiError(t, res, 403, 'account_forbidden', { label: `${endpoint}, ${label}` });
       answers.push(sameAnswer(res));

@@ -95,7 +95,8 @@ t.test('real answers validate against the documented schemas', async (t) => {
     ['/api/v1/accounts', '/api/v1/accounts'],
     ['/api/v1/accounts/balances', '/api/v1/accounts/balances'],
     ['/api/v1/accounts/transactions', '/api/v1/accounts/transactions?accountId=101011000088&dateFrom=2026-08-01&dateTo=2026-11-20'],
-    ['/api/v1/accounts/transactions', '/api/v1/accounts/transactions?accountId=101511000995&dateFrom=2026-08-01'],
+    ['/api/v1/accounts/balances', '/api/v1/accounts/balances?accountId=101511000995'],
+    ['/api/v1/accounts/balances', '/api/v1/accounts/balances?accountId=101111000771'],
   ];
   for (const [path, url] of calls) {
     const res = await dpopGet(server, master, url);
@@ -106,6 +107,35 @@ t.test('real answers validate against the documented schemas', async (t) => {
   const refused = await rawGet(server, '/api/v1/accounts');
   const validate = validatorFor('/api/v1/accounts', '401');
   t.ok(validate(refused.body), `a 401 matches ErrorResponse ${JSON.stringify(validate.errors ?? [])}`);
+  const fxStatement = await dpopGet(server, master, '/api/v1/accounts/transactions?accountId=101511000995&dateFrom=2026-08-01');
+  t.equal(fxStatement.status, 400, 'statements of a USD account: 400 (GMO: 01/02 only)');
+  t.ok(validatorFor('/api/v1/accounts/transactions', '400')(fxStatement.body), 'and it matches ErrorResponse');
+});
+
+t.test('the per-科目 rules are in the documented schemas: answers breaking them do not validate', async (t) => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema(doc, 'openapi.json');
+  const account = ajv.getSchema('openapi.json#/components/schemas/Account')!;
+  const balance = ajv.getSchema('openapi.json#/components/schemas/Balance')!;
+  const ordinary = { accountId: '101011000088', branchCode: '101', branchName: '法人営業部', accountTypeCode: '01', accountTypeName: '普通預金（有利息）', accountNumber: '1000088',
+    primaryAccountCode: '1', primaryAccountCodeName: '代表口座', accountName: '青空商事株式会社', accountNameKana: 'ｱｵｿﾞﾗｼﾖｳｼﾞ(ｶ', currencyCode: 'JPY', currencyName: '日本円' };
+  const fx = { accountId: '101511000995', accountTypeCode: '51', accountTypeName: '外貨普通預金', currencyCode: 'USD', currencyName: '米ドル' };
+  t.ok(account(ordinary), 'an ordinary account with its fields');
+  t.ok(account(fx), 'a USD account without them');
+  t.notOk(account({ ...fx, branchCode: '101' }), 'a USD account with a branch code');
+  t.notOk(account({ ...ordinary, branchCode: undefined }), 'an ordinary account without one');
+  const base = { baseDate: '2026-11-20', baseTime: '12:00:00+09:00' };
+  const yen = { accountId: '101011000088', accountTypeCode: '01', accountTypeName: '普通預金（有利息）', balance: '1', ...base, withdrawableAmount: '1', previousDayBalance: '1', previousMonthBalance: '1', currencyCode: 'JPY', currencyName: '日本円' };
+  const usd = { ...fx, ...base, fcyTotalBalance: '350.48', ttb: '110.5', baseRateDate: '2026-11-20', baseRateTime: '10:00:00+09:00', yenEquivalent: '38728' };
+  const time = { accountId: '101111000771', accountTypeCode: '11', accountTypeName: '円定期預金', balance: '1000000', ...base, currencyCode: 'JPY', currencyName: '日本円' };
+  for (const [label, value] of Object.entries({ yen, usd, time, 'usd before any rate': { ...fx, ...base, fcyTotalBalance: '1.00' } })) t.ok(balance(value), label);
+  const broken: Record<string, object> = {
+    'a USD balance in yen': { ...usd, balance: '350' }, 'a USD balance without fcyTotalBalance': { ...usd, fcyTotalBalance: undefined },
+    'a TTB without its date': { ...usd, baseRateDate: undefined }, 'a time deposit with withdrawableAmount': { ...time, withdrawableAmount: '0' },
+    'a yen account with a TTB': { ...yen, ttb: '1' }, 'a yen account without previousDayBalance': { ...yen, previousDayBalance: undefined },
+  };
+  for (const [label, value] of Object.entries(broken)) t.notOk(balance(JSON.parse(JSON.stringify(value))), label);
 });
 
 t.test('/api/docs serves the browsable page from this origin only, under a Content-Security-Policy', async (t) => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import t, { type Test } from 'tap';
 import { apiSessionFor, type ApiSession } from '../../helpers/api-session.ts';
 import { assertApiError, dpopGet, type ApiResponse } from '../../helpers/api-probe.ts';
@@ -51,26 +52,29 @@ t.test('user 3 (a group without any 照会) cannot complete the journey, so neve
   t.same(grants, [], 'no grant was created');
 });
 
-t.test('the master reads all four accounts, the 円定期 and the USD one included, with USD amounts in two decimals', async (t) => {
+t.test('the master reads all four accounts, the 円定期 and the USD one with the fields GMO gives for them', async (t) => {
   const master = await apiSessionFor(server, '1000000001', 'Aozora2024');
   t.same(await accountIds(master), [ID.a88, ID.a658, ID.a771, ID.a995]);
   const accounts = (await get(master, '/api/v1/accounts')).body.accounts as Record<string, string>[];
-  t.match(accounts[2], { accountTypeCode: '11', accountTypeName: '円定期預金', currencyCode: 'JPY', primaryAccountCode: '2' });
-  t.notOk('transferLimitAmount' in accounts[2]!, 'no transfer limit on a time deposit (empty values omitted)');
-  t.match(accounts[3], { accountTypeCode: '51', accountTypeName: '外貨普通預金', currencyCode: 'USD', currencyName: '米ドル' });
+  t.same(accounts[2], { accountId: ID.a771, accountTypeCode: '11', accountTypeName: '円定期預金', currencyCode: 'JPY', currencyName: '日本円' },
+    'a time deposit: no branch, number, names, 代表口座 or transfer limit (GMO gives them for 01/02 only)');
+  t.same(accounts[3], { accountId: ID.a995, accountTypeCode: '51', accountTypeName: '外貨普通預金', currencyCode: 'USD', currencyName: '米ドル' });
   const usd = (await get(master, `/api/v1/accounts/balances?accountId=${ID.a995}`)).body.balances as Record<string, string>[];
   t.equal(usd.length, 1);
-  for (const k of ['balance', 'withdrawableAmount', 'previousDayBalance', 'previousMonthBalance']) t.match(usd[0]![k], /^-?\d+\.\d{2}$/, `USD ${k} has two decimals`);
+  for (const k of ['balance', 'withdrawableAmount', 'previousDayBalance', 'previousMonthBalance']) t.notOk(k in usd[0]!, `no yen ${k} on a USD account`);
   const row = await db.selectFrom('accounts').select('balance').where('public_id', '=', ID.a995).executeTakeFirstOrThrow();
-  t.equal(usd[0]!.balance, row.balance, 'the exact stored balance');
+  t.equal(usd[0]!.fcyTotalBalance, row.balance, 'fcyTotalBalance: the exact stored balance, two decimals');
+  t.match(usd[0], { ttb: /^\d+(\.\d{1,3})?$/, baseRateDate: /^\d{4}-\d{2}-\d{2}$/, baseRateTime: /^\d{2}:\d{2}:\d{2}\+09:00$/, yenEquivalent: /^\d+$/ });
+  const { rows: [product] } = await sql<{ v: string }>`select trunc(${usd[0]!.fcyTotalBalance}::numeric * ${usd[0]!.ttb}::numeric)::text as v`.execute(db);
+  t.equal(usd[0]!.yenEquivalent, product!.v, 'yenEquivalent = fcyTotalBalance × ttb, whole yen, exact');
   const yen = (await get(master, `/api/v1/accounts/balances?accountId=${ID.a771}`)).body.balances as Record<string, string>[];
-  t.match(yen[0], { balance: /^\d+$/, withdrawableAmount: '0' }, 'a time deposit: whole yen, nothing withdrawable');
-  const statement = await get(master, `/api/v1/accounts/transactions?accountId=${ID.a995}&dateFrom=2026-08-01&dateTo=2026-11-20`);
-  t.equal(statement.status, 200);
-  t.equal(statement.body.currencyCode, 'USD');
-  const lines = statement.body.transactions as Record<string, string>[];
-  t.ok(lines.length > 0, 'the USD account has a statement');
-  t.ok(lines.every((l) => /^\d+\.\d{2}$/.test(l.amount!) && /^-?\d+\.\d{2}$/.test(l.balance!)), 'USD amounts and balances with two decimals');
+  t.match(yen[0], { balance: /^\d+$/ }, 'a time deposit: whole yen');
+  for (const k of ['withdrawableAmount', 'previousDayBalance', 'previousMonthBalance', 'fcyTotalBalance']) t.notOk(k in yen[0]!, `no ${k} on a time deposit`);
+  for (const id of [ID.a995, ID.a771]) {
+    assertApiError(t, await get(master, `/api/v1/accounts/transactions?accountId=${id}&dateFrom=2026-08-01&dateTo=2026-11-20`), 400, 'invalid_parameter', {
+      label: `${id}: no statements but for 01/02`, message: '入出金明細照会は普通預金（科目コード01・02）の口座のみ指定できます。',
+    });
+  }
   forbidden(t, await get(master, `/api/v1/accounts/balances?accountId=${ID.a123}`), 'the individual’s account');
 });
 
@@ -116,7 +120,10 @@ t.test('a group given 外貨普通照会 sees the USD account; taking the right 
   await db.updateTable('groups').set({ fx_inquiry: false, fx_operate: false }).where('id', '=', groupId).execute();
   t.same(await accountIds(withFx), [ID.a88, ID.a658], 'hidden from /accounts');
   forbidden(t, await get(withFx, `/api/v1/accounts/balances?accountId=${ID.a995}`), 'USD balance');
-  forbidden(t, await get(withFx, `/api/v1/accounts/transactions?accountId=${ID.a995}`), 'USD statement');
+  // Statements exist for ordinary yen accounts only (GMO's rule, DESIGN §8): a USD statement is a bad parameter whatever the rights.
+  assertApiError(t, await get(withFx, `/api/v1/accounts/transactions?accountId=${ID.a995}`), 400, 'invalid_parameter', {
+    label: 'USD statement', message: '入出金明細照会は普通預金（科目コード01・02）の口座のみ指定できます。',
+  });
   await db.updateTable('groups').set({ fx_inquiry: true }).where('id', '=', groupId).execute();
   t.same(await accountIds(withFx), [ID.a88, ID.a658, ID.a995], 'visible again once the right is back');
 });
