@@ -58,8 +58,8 @@ export async function previousLoginAt(db: Db, userId: string): Promise<Date | un
   return row?.occurred_at;
 }
 
-/** How many events the ログイン・操作履歴 screen shows at most, newest first. */
-export const AUDIT_PAGE_SIZE = 200;
+/** How many events one page of the ログイン・操作履歴 screen shows, newest first. */
+export const AUDIT_PAGE_SIZE = 50;
 
 const DAY = /^([0-9]{4})-[0-9]{2}-[0-9]{2}$/;
 const JST_OFFSET_MS = 9 * 60 * 60_000;
@@ -83,6 +83,8 @@ export interface AuditSearch {
   /** First and last calendar day in Japan, inclusive (YYYY-MM-DD). */
   from?: string | undefined;
   to?: string | undefined;
+  /** Keyset paging: only events older than this id (the last one of the previous page). */
+  before?: string | undefined;
 }
 
 /** The screens validate days first; a caller that did not gets the 400 it would have. */
@@ -92,7 +94,10 @@ function dayStart(day: string): Date {
   return start;
 }
 
-/** ログイン・操作履歴: one customer's events, by user and date range (JST), newest first. */
+/**
+ * ログイン・操作履歴: one page of a customer's events, by user and date range (JST), newest first, and
+ * the id to continue from when older ones exist (one extra row is read to know).
+ */
 export async function searchAuditEvents(db: Db, s: AuditSearch) {
   let query = db
     .selectFrom('audit_events')
@@ -102,7 +107,28 @@ export async function searchAuditEvents(db: Db, s: AuditSearch) {
   if (userId) query = query.where((eb) => eb.or([eb('actor_user_id', '=', userId), eb('subject_user_id', '=', userId)]));
   if (s.from) query = query.where('occurred_at', '>=', dayStart(s.from));
   if (s.to) query = query.where('occurred_at', '<', new Date(dayStart(s.to).getTime() + 24 * 60 * 60_000));
-  return query.orderBy('id', 'desc').limit(AUDIT_PAGE_SIZE).execute();
+  if (s.before) query = query.where('id', '<', s.before);
+  const rows = await query.orderBy('id', 'desc').limit(AUDIT_PAGE_SIZE + 1).execute();
+  const events = rows.slice(0, AUDIT_PAGE_SIZE);
+  return { events, olderThan: rows.length > AUDIT_PAGE_SIZE ? events.at(-1)?.id : undefined };
+}
+
+/** The names of the API連携先 the events mention (the partner's service name), by client id. */
+export async function clientNames(db: Db, clientIds: string[]): Promise<Map<string, string>> {
+  if (clientIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('oauth_clients')
+    .innerJoin('partners', 'partners.id', 'oauth_clients.partner_id')
+    .select(['oauth_clients.client_id', 'partners.service_name'])
+    .where('oauth_clients.client_id', 'in', clientIds)
+    .execute();
+  return new Map(rows.map((r) => [r.client_id, r.service_name]));
+}
+
+/** The customer's groups by id, to name the groups old events mention (deleted ones are not found). */
+export async function groupNames(db: Db, customerId: string): Promise<Map<string, string>> {
+  const rows = await db.selectFrom('groups').select(['id', 'name']).where('customer_id', '=', customerId).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 /** Every user the customer has had, deleted ones included: their names still label old events. */

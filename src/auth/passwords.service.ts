@@ -5,6 +5,7 @@ import {
   assertPassword, confirmationMismatch, LOGIN_PASSWORD_LABEL, samePasswords, TRANSACTION_PASSWORD_LABEL, type PasswordBounds,
 } from './password-policy.ts';
 import { inTransaction, type Db } from '../db/transaction.ts';
+import { setupPurpose } from './setup-purpose.ts';
 import { AppError } from '../shared/errors.ts';
 import { codeHash, codesEqual, hashSecret, randomDigits, tokenHash, verifySecret } from '../shared/secret-hash.ts';
 
@@ -18,9 +19,17 @@ export const RESET_CODE_TTL_MINUTES = RESET_CODE_TTL_MS / 60_000;
 const resetInvalid = () => new AppError(400, 'reset_invalid', {
   message: {
     ja: `認証番号が正しくないか、有効期限（${RESET_CODE_TTL_MINUTES}分）が切れています。`,
-    en: `The 認証番号 is wrong or has expired (${RESET_CODE_TTL_MINUTES} minutes).`,
+    en: `The verification code (認証番号) is wrong or has expired (${RESET_CODE_TTL_MINUTES} minutes).`,
   },
 });
+
+/** What the screen says once a reset's 認証番号 tries are used up (its URL still valid otherwise). */
+export const RESET_EXHAUSTED_MESSAGE = {
+  ja: `認証番号の入力回数が上限（${MAX_RESET_CODE_ATTEMPTS}回）に達したため、このURLはご利用いただけません。管理者にログインパスワードの再設定を依頼してください。`,
+  en: `The verification code (認証番号) was entered wrongly ${MAX_RESET_CODE_ATTEMPTS} times, so this URL can no longer be used. Ask your administrator for a new reset.`,
+};
+
+const resetExhausted = () => new AppError(410, 'reset_invalid', { message: RESET_EXHAUSTED_MESSAGE });
 
 export interface SetupInput {
   transactionPassword: string;
@@ -56,7 +65,8 @@ export async function completeFirstLoginSetup(
       .where('deleted_at', 'is', null)
       .forUpdate()
       .executeTakeFirst();
-    if (!user || user.status !== 'setup_required') throw new AppError(409, 'conflict');
+    // A user whose 取引パスワード alone was reset sets only that (completeTransactionPasswordReset).
+    if (!user || user.status !== 'setup_required' || (await setupPurpose(trx, user.id)) !== 'first_login') throw new AppError(409, 'conflict');
     if (!changeLogin && (await verifySecret(user.login_password_hash, input.transactionPassword))) throw samePasswords();
     await trx
       .updateTable('users')
@@ -110,6 +120,24 @@ export async function findLoginReset(db: Db, token: string) {
 }
 
 /**
+ * Whether the mailed URL names a reset that is still open and unexpired but whose 認証番号 tries are
+ * used up (MAX_RESET_CODE_ATTEMPTS), so the screen can say so instead of "wrong or expired".
+ */
+export async function loginResetExhausted(db: Db, token: string): Promise<boolean> {
+  if (!TOKEN.test(token)) return false;
+  const row = await db
+    .selectFrom('password_resets')
+    .select('id')
+    .where('token_hash', '=', tokenHash(token))
+    .where('kind', '=', 'login')
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .where('attempts', '>=', MAX_RESET_CODE_ATTEMPTS)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
  * ログインパスワード再設定 by the user (seed 003 §4-4): the mailed URL plus its 認証番号 (RESET_CODE_TTL_MS,
  * MAX_RESET_CODE_ATTEMPTS) set a new login password; the 取引パスワード is cleared so the user repeats 初回ログイン時の設定.
  */
@@ -118,12 +146,17 @@ export async function completeLoginReset(
   input: { token: string; code: string; newPassword: string; newPasswordConfirm: string; codeKey: Buffer; bounds: PasswordBounds; context?: RequestContext },
 ): Promise<{ loginId: string }> {
   const reset = await findLoginReset(db, input.token);
-  if (!reset || reset.status !== 'reset_pending') throw resetInvalid();
+  if (!reset || reset.status !== 'reset_pending') throw (await loginResetExhausted(db, input.token)) ? resetExhausted() : resetInvalid();
   const code = input.code.trim();
   if (!/^[0-9]{6}$/.test(code) || !codesEqual(codeHash(input.codeKey, reset.id, code), reset.code_hash)) {
-    await db.updateTable('password_resets').set((eb) => ({ attempts: sql<number>`least(${eb.ref('attempts')} + 1, ${MAX_RESET_CODE_ATTEMPTS})` })).where('id', '=', reset.id).execute();
+    const counted = await db
+      .updateTable('password_resets')
+      .set((eb) => ({ attempts: sql<number>`least(${eb.ref('attempts')} + 1, ${MAX_RESET_CODE_ATTEMPTS})` }))
+      .where('id', '=', reset.id)
+      .returning('attempts')
+      .executeTakeFirst();
     await recordAudit(db, { type: 'password.reset_code_failure', outcome: 'failure', customerId: reset.customer_id, actorUserId: reset.user_id, actorLoginId: reset.login_id, context: input.context });
-    throw resetInvalid();
+    throw (counted?.attempts ?? MAX_RESET_CODE_ATTEMPTS) >= MAX_RESET_CODE_ATTEMPTS ? resetExhausted() : resetInvalid();
   }
   assertPassword(input.newPassword, input.bounds, LOGIN_PASSWORD_LABEL);
   if (input.newPassword !== input.newPasswordConfirm) throw confirmationMismatch();

@@ -28,6 +28,8 @@ export interface Actor {
     auditLogView: boolean;
     /** 重要権限 (row 4): includes オプションサービスの申込・変更・解約 (お客さま情報). */
     importantOperations: boolean;
+    /** セキュリティ関連設定 (row 5): ログイン方法 and limits, 電子証明書利用申込・解約. */
+    securitySettings: boolean;
   };
 }
 
@@ -40,7 +42,7 @@ export async function loadActor(db: Db, userId: string): Promise<Actor | undefin
       'users.id', 'users.customer_id', 'users.login_id', 'users.name', 'users.email', 'users.role', 'users.status', 'users.group_id',
       'users.transaction_password_locked_at', 'users.last_login_at',
       'customers.name as customer_name', 'customers.kind', 'customers.business_id_status', 'customers.certificate_service_status',
-      'groups.name as group_name', 'groups.user_admin', 'groups.audit_log_view', 'groups.important_operations',
+      'groups.name as group_name', 'groups.user_admin', 'groups.audit_log_view', 'groups.important_operations', 'groups.security_settings',
     ])
     .where('users.id', '=', userId)
     .where('users.deleted_at', 'is', null)
@@ -56,6 +58,7 @@ export async function loadActor(db: Db, userId: string): Promise<Actor | undefin
       userAdmin: master || r.user_admin === true,
       auditLogView: master || r.audit_log_view === true,
       importantOperations: master || r.important_operations === true,
+      securitySettings: master || r.security_settings === true,
     },
   };
 }
@@ -70,14 +73,34 @@ export function canManageCustomerSettings(a: Actor): boolean {
   return a.customerKind === 'corporate' && a.rights.importantOperations;
 }
 
-/** The changes made from お客さま情報（申込・設定） (seed 003 §2); every other change is ビジネスID管理 (§3, §4). */
-const CUSTOMER_SETTINGS_CHANGES: ReadonlySet<string> = new Set(['business_id.apply', 'business_id.cancel', 'certificate_service.cancel']);
+/**
+ * セキュリティ関連設定 (seed 003 §3-1 row 5): ログイン方法・認証方法, limits and 電子証明書利用申込・解約 —
+ * the master or a group with that right.
+ */
+export function canManageSecuritySettings(a: Actor): boolean {
+  return a.customerKind === 'corporate' && a.rights.securitySettings;
+}
+
+/** Who reaches お客さま情報（申込・設定） at all: either right shows the part it governs. */
+export function canSeeCustomerSettings(a: Actor): boolean {
+  return canManageCustomerSettings(a) || canManageSecuritySettings(a);
+}
 
 /**
- * Who may enter and confirm a change of this kind: お客さま情報 changes need {@link canManageCustomerSettings},
- * group and user changes {@link canManageBusinessId}. Read on every request, so a right removed between
- * entry and confirmation refuses the confirmation.
+ * The right each お客さま情報 change needs (seed 003 §2, §3-1): ビジネスID管理 申込・解約 is an オプションサービス
+ * (重要権限); 電子証明書 解約 is セキュリティ関連設定. Every other change is ビジネスID管理 (§3, §4).
+ */
+const CUSTOMER_SETTINGS_CHANGES: ReadonlyMap<string, (a: Actor) => boolean> = new Map([
+  ['business_id.apply', canManageCustomerSettings],
+  ['business_id.cancel', canManageCustomerSettings],
+  ['certificate_service.cancel', canManageSecuritySettings],
+]);
+
+/**
+ * Who may enter and confirm a change of this kind: the お客さま情報 right above, or {@link canManageBusinessId}
+ * for group and user changes. Read on every request, so a right removed between entry and confirmation
+ * refuses the confirmation.
  */
 export function mayMakeChange(a: Actor, kind: string): boolean {
-  return CUSTOMER_SETTINGS_CHANGES.has(kind) ? canManageCustomerSettings(a) : canManageBusinessId(a);
+  return (CUSTOMER_SETTINGS_CHANGES.get(kind) ?? canManageBusinessId)(a);
 }

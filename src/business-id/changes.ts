@@ -152,7 +152,7 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
       // Seed §3-2 注(1): a group administrator cannot take グループ・ユーザー権限設定 away from their own group.
       if (!isMaster && actor.groupId === current.id && !change.payload.permissions.other.userAdmin) {
         throw new AppError(403, 'self_protection', {
-          message: { ja: 'ご自身が所属するグループの「グループ・ユーザー権限設定」を不可に変更することはできません。', en: 'You cannot remove グループ・ユーザー権限設定 from your own group.' },
+          message: { ja: 'ご自身が所属するグループの「グループ・ユーザー権限設定」を不可に変更することはできません。', en: 'You cannot remove group and user administration from your own group.' },
         });
       }
       return;
@@ -195,7 +195,7 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
         // Seed §4-2 注(1): not into a group without グループ・ユーザー権限設定 (the administrator would lose the screen).
         if (!isMaster && u.userId === actor.id && !admin) {
           throw new AppError(403, 'self_protection', {
-            message: { ja: 'ご自身を「グループ・ユーザー権限設定」が不可のグループへ所属変更することはできません。', en: 'You cannot move yourself into a group without グループ・ユーザー権限設定.' },
+            message: { ja: 'ご自身を「グループ・ユーザー権限設定」が不可のグループへ所属変更することはできません。', en: 'You cannot move yourself into a group without group and user administration.' },
           });
         }
       }
@@ -219,7 +219,7 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
       if (actor.certificateServiceActive) throw new AppError(409, 'certificate_service_active');
       return;
     case 'certificate_service.cancel':
-      if (!isMaster) throw forbidden();
+      // Who may: セキュリティ関連設定 (mayMakeChange above), the one rule for it.
       if (!actor.certificateServiceActive) throw new AppError(409, 'conflict');
       return;
   }
@@ -257,10 +257,14 @@ export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext,
       return { mails, summary: {} };
     }
     case 'group.delete': {
-      const members = await trx.selectFrom('users').select('id').where('group_id', 'in', change.payload.groupIds).where('deleted_at', 'is', null).execute();
+      const members = await trx.selectFrom('users').select(['id', 'group_id']).where('group_id', 'in', change.payload.groupIds).where('deleted_at', 'is', null).execute();
       await retireUsers(trx, { customerId: actor.customerId, userIds: members.map((m) => m.id), reason: 'group_deleted', actorUserId: actor.id, context: ctx.context });
       const groups = await trx.deleteFrom('groups').where('id', 'in', change.payload.groupIds).where('customer_id', '=', actor.customerId).returning(['id', 'name']).execute();
-      for (const g of groups) await recordAudit(trx, { ...audit, type: 'group.deleted', details: { groupId: g.id, name: g.name, deletedUsers: members.length } });
+      for (const g of groups) {
+        // Each group's own members: the record of one group must not carry the whole deletion's count.
+        const deletedUsers = members.filter((m) => m.group_id === g.id).length;
+        await recordAudit(trx, { ...audit, type: 'group.deleted', details: { groupId: g.id, name: g.name, deletedUsers } });
+      }
       return { mails, summary: { groups: groups.length, users: members.length } };
     }
     case 'user.create': {
@@ -282,7 +286,13 @@ export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext,
       for (const u of change.payload.users) {
         const before = await trx.selectFrom('users').select(['name', 'email', 'group_id']).where('id', '=', u.userId).executeTakeFirstOrThrow();
         await trx.updateTable('users').set({ name: u.name.trim(), email: u.email.trim(), group_id: u.groupId, updated_at: sql<Date>`now()` }).where('id', '=', u.userId).execute();
-        await recordAudit(trx, { ...audit, type: 'user.updated', subjectUserId: u.userId, details: { before, after: { name: u.name.trim(), email: u.email.trim(), group_id: u.groupId } } });
+        // Seed 003 §4-2 lets a group administrator move themselves into any group with グループ・ユーザー権限設定,
+        // including one with more rights than their own: allowed, and marked so an operator can find it.
+        const selfGroupChange = actor.role !== 'master' && u.userId === actor.id && before.group_id !== u.groupId;
+        await recordAudit(trx, {
+          ...audit, type: 'user.updated', subjectUserId: u.userId,
+          details: { before, after: { name: u.name.trim(), email: u.email.trim(), group_id: u.groupId }, ...(selfGroupChange ? { selfGroupChange: true } : {}) },
+        });
       }
       return { mails, summary: {} };
     }

@@ -186,11 +186,17 @@ export async function confirmChange<R>(
     .executeTakeFirst();
   const code = opts.mailToken.trim();
   if (!token || !/^[0-9]{6}$/.test(code) || !codesEqual(codeHash(opts.codeKey, token.id, code), token.code_hash)) {
+    let usedUp: boolean;
     if (token) {
-      await db.updateTable('email_tokens').set((eb) => ({ attempts: sql<number>`least(${eb.ref('attempts')} + 1, ${MAX_MAIL_TOKEN_ATTEMPTS})` })).where('id', '=', token.id).execute();
+      const counted = await db.updateTable('email_tokens')
+        .set((eb) => ({ attempts: sql<number>`least(${eb.ref('attempts')} + 1, ${MAX_MAIL_TOKEN_ATTEMPTS})` }))
+        .where('id', '=', token.id).returning('attempts').executeTakeFirst();
+      usedUp = (counted?.attempts ?? MAX_MAIL_TOKEN_ATTEMPTS) >= MAX_MAIL_TOKEN_ATTEMPTS;
+    } else {
+      usedUp = await hasUsedUpMailToken(db, actor, change);
     }
-    await recordAudit(db, { ...audit, type: 'mail_token.failure', outcome: 'failure', details: { purpose: change.kind, reason: token ? 'wrong_code' : 'no_live_token' } });
-    throw new AppError(400, 'mail_token_invalid');
+    await recordAudit(db, { ...audit, type: 'mail_token.failure', outcome: 'failure', details: { purpose: change.kind, reason: token ? 'wrong_code' : usedUp ? 'attempts_used_up' : 'no_live_token' } });
+    throw usedUp ? mailTokenUsedUp() : new AppError(400, 'mail_token_invalid');
   }
 
   return inTransaction(db, async (trx) => {
@@ -213,6 +219,37 @@ export async function confirmChange<R>(
     await trx.updateTable('users').set({ transaction_password_failed_count: 0 }).where('id', '=', actor.id).where('transaction_password_locked_at', 'is', null).execute();
     return apply(trx, change);
   });
+}
+
+/** The refusal once a メールトークン has taken its last wrong code: it says so, and what to do. */
+function mailTokenUsedUp(): AppError {
+  return new AppError(400, 'mail_token_invalid', {
+    message: {
+      ja: `メールトークンの入力回数が上限（${MAX_MAIL_TOKEN_ATTEMPTS}回）に達したため、このメールトークンは使用できません。「再発行」で新しいメールトークンを受け取ってください。`,
+      en: `This mail token has been entered wrongly ${MAX_MAIL_TOKEN_ATTEMPTS} times and can no longer be used. Press “Send a new token” to receive a new one.`,
+    },
+  });
+}
+
+/** True when the change's newest unexpired, unconsumed メールトークン has no tries left. */
+async function hasUsedUpMailToken(db: Db, actor: ConfirmActor, change: PendingChange): Promise<boolean> {
+  const row = await db
+    .selectFrom('email_tokens')
+    .select('attempts')
+    .where('user_id', '=', actor.id)
+    .where('subject_hash', '=', change.subjectHash)
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  return row !== undefined && row.attempts >= MAX_MAIL_TOKEN_ATTEMPTS;
+}
+
+/** The kind of one of the actor's own changes, confirmed or not (to send a replayed confirmation back to its screen). */
+export async function changeKindOf(db: Db, actor: ConfirmActor, id: string): Promise<string | undefined> {
+  if (!isUuid(id)) return undefined;
+  const row = await db.selectFrom('pending_changes').select('kind').where('id', '=', id).where('actor_user_id', '=', actor.id).executeTakeFirst();
+  return row?.kind;
 }
 
 /** One more wrong 取引パスワード in a single statement (row lock), locking at the 5th exactly once. */

@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/transaction.ts';
 
-/** A group as グループ一覧 lists it (seed 003 §3): its members' names and count, oldest group first. */
+/** A group as グループ一覧 lists it (seed 003 §3): its members' names (oldest member first) and count, oldest group first. */
 interface GroupListRow {
   id: string;
   name: string;
@@ -16,7 +17,8 @@ export function listGroups(db: Db, customerId: string): Promise<GroupListRow[]> 
     .leftJoin('users', (j) => j.onRef('users.group_id', '=', 'groups.id').on('users.deleted_at', 'is', null))
     .select((eb) => [
       'groups.id', 'groups.name', 'groups.user_admin', eb.fn.count<string>('users.id').as('userCount'),
-      eb.fn<string | null>('string_agg', ['users.name', eb.val('、')]).as('userNames'),
+      // Members in the order ユーザー一覧 shows them (oldest first), not in whatever order the join yields.
+      sql<string | null>`string_agg(${sql.ref('users.name')}, '、' order by ${sql.ref('users.created_at')}, ${sql.ref('users.login_id')})`.as('userNames'),
     ])
     .where('groups.customer_id', '=', customerId)
     .groupBy(['groups.id', 'groups.name', 'groups.user_admin', 'groups.created_at'])

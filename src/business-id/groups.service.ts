@@ -123,7 +123,7 @@ async function assertOwnOrdinaryAccounts(trx: Db, customerId: string, p: GroupPe
     .execute();
   if (own.length !== new Set(ids).size) {
     throw new AppError(400, 'invalid_permissions', {
-      message: { ja: '指定された口座は設定できません。', en: 'Rights can only be set on the customer’s own ordinary (円普通) accounts.' },
+      message: { ja: '指定された口座は設定できません。', en: 'Rights can only be set on the customer’s own ordinary yen accounts.' },
     });
   }
 }

@@ -57,11 +57,21 @@ export function validatePermissions(p: GroupPermissions): Violation[] {
     const at = `accounts[${i}]`;
     if (seen.has(a.accountId)) out.push({ field: at, message: { ja: '同じ口座が重複しています。', en: 'The same account appears twice.' } });
     seen.add(a.accountId);
-    if (a.operate && !a.inquiry) out.push({ field: `${at}.operate`, message: { ja: '「操作」には「照会」が必要です。', en: '操作 (operate) requires 照会 (inquiry).' } });
-    if (a.transfer && !a.operate) out.push({ field: `${at}.transfer`, message: { ja: '「振込・振替」には「操作」が必要です。', en: '振込・振替 (transfer) requires 操作 (operate).' } });
-    if (a.bulkTransfer && !a.operate) out.push({ field: `${at}.bulkTransfer`, message: { ja: '「総合振込」には「操作」が必要です。', en: '総合振込 (bulk transfer) requires 操作 (operate).' } });
+    if (a.operate && !a.inquiry) out.push({ field: `${at}.operate`, message: { ja: '「操作」には「照会」が必要です。', en: 'Operate requires Inquiry.' } });
+    if (a.transfer && !a.operate) out.push({ field: `${at}.transfer`, message: { ja: '「振込・振替」には「操作」が必要です。', en: 'Transfers require Operate.' } });
+    if (a.bulkTransfer && !a.operate) out.push({ field: `${at}.bulkTransfer`, message: { ja: '「総合振込」には「操作」が必要です。', en: 'Bulk transfers require Operate.' } });
   }
   if (p.approval.authority) {
+    // Seed 003 §3-1 ※2: 権限4 (承認権限) can be set only where 権限3 (振込・振替 or 総合振込) is held on some account.
+    if (!p.accounts.some((a) => a.transfer || a.bulkTransfer)) {
+      out.push({
+        field: 'approval.authority',
+        message: {
+          ja: '承認権限「あり」は、いずれかの口座に「振込・振替」または「総合振込」の権限がある場合のみ設定できます。',
+          en: 'Approval authority can only be given to a group with Transfers or Bulk transfers on at least one account.',
+        },
+      });
+    }
     const { limitYen, selfLimitYen } = p.approval;
     if (!Number.isSafeInteger(limitYen) || limitYen < 0 || limitYen > MAX_APPROVAL_LIMIT_YEN) {
       out.push({ field: 'approval.limitYen', message: { ja: '承認限度額が正しくありません。', en: 'The approval limit is invalid.' } });
@@ -73,10 +83,10 @@ export function validatePermissions(p: GroupPermissions): Violation[] {
     }
   }
   if (p.timeDeposit.operate && !p.timeDeposit.inquiry) {
-    out.push({ field: 'timeDeposit.operate', message: { ja: '円定期預金の「操作」には「照会」が必要です。', en: '円定期 操作 requires 照会.' } });
+    out.push({ field: 'timeDeposit.operate', message: { ja: '円定期預金の「操作」には「照会」が必要です。', en: 'Yen time deposits: Operate requires Inquiry.' } });
   }
   if (p.fx.operate && !p.fx.inquiry) {
-    out.push({ field: 'fx.operate', message: { ja: '外貨普通預金の「操作」には「照会」が必要です。', en: '外貨普通 操作 requires 照会.' } });
+    out.push({ field: 'fx.operate', message: { ja: '外貨普通預金の「操作」には「照会」が必要です。', en: 'Foreign currency deposits: Operate requires Inquiry.' } });
   }
   return out;
 }

@@ -1,7 +1,12 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/transaction.ts';
 import { isUuid } from '../shared/ids.ts';
 
-/** The customer's live users as ユーザー一覧 lists them (seed 003 §4): the master first, then by creation. */
+/**
+ * The customer's live users as ユーザー一覧 lists them (seed 003 §4): the master first, then by creation.
+ * `transaction_reset_pending`: waiting for a new 取引パスワード because an administrator reset it (the
+ * latest reset is newer than the user's latest completed setup), as opposed to a new user's first setup.
+ */
 export async function listUsers(db: Db, customerId: string, opts: { groupId?: string } = {}) {
   if (opts.groupId !== undefined && !isUuid(opts.groupId)) return [];
   let q = db
@@ -10,6 +15,10 @@ export async function listUsers(db: Db, customerId: string, opts: { groupId?: st
     .select([
       'users.id', 'users.login_id', 'users.name', 'users.email', 'users.role', 'users.status', 'users.group_id',
       'users.transaction_password_locked_at', 'groups.name as group_name',
+      sql<boolean>`users.status = 'setup_required' and exists (
+        select 1 from audit_events r where r.subject_user_id = users.id and r.type = 'password.transaction_reset'
+          and not exists (select 1 from audit_events s where s.actor_user_id = users.id and s.type = 'user.setup_completed' and s.occurred_at >= r.occurred_at))`
+        .as('transaction_reset_pending'),
     ])
     .where('users.customer_id', '=', customerId)
     .where('users.deleted_at', 'is', null);

@@ -3,12 +3,13 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import { canManageBusinessId, canManageCustomerSettings, loadActor, type Actor } from '../business-id/actor.ts';
+import { canManageBusinessId, canSeeCustomerSettings, loadActor, type Actor } from '../business-id/actor.ts';
 import type { RequestContext } from '../audit/audit.repository.ts';
-import { touchIbSession } from '../auth/ib-sessions.repository.ts';
+import { endedSessionReason, touchIbSession } from '../auth/ib-sessions.repository.ts';
 import { AppError } from '../shared/errors.ts';
+import { jstParts } from '../shared/jst.ts';
 import { LANG_COOKIE, pickLang, translate, type Lang, type Text } from '../shared/i18n.ts';
-import { FORM_TEXTS, IB_LAYOUT_TEXTS } from './ib.texts.ts';
+import { FORM_TEXTS, IB_LAYOUT_TEXTS, SESSION_TEXTS } from './ib.texts.ts';
 
 export const IB_COOKIE = 'renkei_ib';
 
@@ -46,6 +47,12 @@ export function stringField(value: unknown, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** An instant as the screens show it, in Japan time: 2026/11/20 09:07:05. */
+export function jstDateTime(at: Date): string {
+  const p = jstParts(at);
+  return `${p.year}/${p.month}/${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
 export function langOf(request: FastifyRequest): Lang {
   return pickLang(request.headers, queryLang(request.query) ?? request.cookies[LANG_COOKIE]);
 }
@@ -64,7 +71,7 @@ export async function render(request: FastifyRequest, reply: FastifyReply, templ
   const menu = actor && actor.status === 'active'
     ? {
         businessId: canManageBusinessId(actor),
-        settings: canManageCustomerSettings(actor),
+        settings: canSeeCustomerSettings(actor),
         audit: actor.customerKind === 'corporate' ? actor.rights.auditLogView : true,
       }
     : undefined;
@@ -92,9 +99,10 @@ export function requireSession(deps: Pick<IbDeps, 'db'>, opts: { allowSetup?: bo
     const session = await touchIbSession(deps.db, sessionToken(request));
     const actor = session ? await loadActor(deps.db, session.userId) : undefined;
     if (!actor || actor.status === 'locked' || actor.status === 'reset_pending') {
+      const replaced = !session && (await endedSessionReason(deps.db, sessionToken(request))) === 'replaced';
       reply.clearCookie(IB_COOKIE, { path: '/' });
-      if (request.method === 'GET') return reply.redirect('/ib/login?expired=1', 303);
-      throw new AppError(401, 'session_expired');
+      if (request.method === 'GET') return reply.redirect(`/ib/login?expired=${replaced ? 'replaced' : '1'}`, 303);
+      throw new AppError(401, 'session_expired', replaced ? { message: SESSION_TEXTS.replaced } : undefined);
     }
     request.ibActor = actor;
     if (actor.status === 'setup_required' && !opts.allowSetup) return reply.redirect('/ib/setup', 303);

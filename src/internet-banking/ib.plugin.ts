@@ -4,6 +4,7 @@ import { registerFormProtection } from '../shared/csrf.ts';
 import { LANG_COOKIE } from '../shared/i18n.ts';
 import { registerLoginThrottle } from '../shared/login-throttle.ts';
 import { tokenHash } from '../shared/secret-hash.ts';
+import { accountScreens } from './accounts.routes.ts';
 import { auditScreen } from './audit.routes.ts';
 import { businessIdScreens } from './business-id/business-id.plugin.ts';
 import { homeScreen } from './home.routes.ts';
@@ -46,6 +47,7 @@ export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function 
   await app.register(setupScreens, screens);
   await app.register(passwordResetScreens, screens);
   await app.register(homeScreen, screens);
+  await app.register(accountScreens, screens);
   await app.register(auditScreen, screens);
   await app.register(settingsScreens, screens);
   await app.register(businessIdScreens, screens);

@@ -3,18 +3,26 @@ import { defineTexts, translate, type Lang, type Text } from '../shared/i18n.ts'
 
 /**
  * The frame of every internet-banking screen: the bar with the user and ログアウト, and the menu. The
- * menu's names are the seed's (DESIGN §12) and read the same in both languages.
+ * menu's Japanese names are the seed's (DESIGN §12); English mode reads English throughout.
  */
 export const IB_LAYOUT_TEXTS = defineTexts({
   honorific: { ja: 'さま', en: '' },
   logout: { ja: 'ログアウト', en: 'Log out' },
   menu: { ja: 'メニュー', en: 'Menu' },
   home: { ja: 'ホーム', en: 'Home' },
-  businessId: { ja: 'ビジネスID管理', en: 'ビジネスID管理' },
-  groups: { ja: 'グループ一覧', en: 'グループ一覧' },
-  users: { ja: 'ユーザー一覧', en: 'ユーザー一覧' },
-  settings: { ja: 'お客さま情報（申込・設定）', en: 'お客さま情報（申込・設定）' },
-  audit: { ja: 'ログイン・操作履歴', en: 'ログイン・操作履歴' },
+  businessId: { ja: 'ビジネスID管理', en: 'Business ID management' },
+  groups: { ja: 'グループ一覧', en: 'Groups' },
+  users: { ja: 'ユーザー一覧', en: 'Users' },
+  settings: { ja: 'お客さま情報（申込・設定）', en: 'Customer information (applications and settings)' },
+  audit: { ja: 'ログイン・操作履歴', en: 'Login and activity history' },
+});
+
+/** Why a session ended, when the user could not have known. */
+export const SESSION_TEXTS = defineTexts({
+  replaced: {
+    ja: '別の場所でログインされたため、ログアウトしました。お心当たりがない場合は、ログインパスワードを変更してください。',
+    en: 'You were logged out because someone logged in with your ID elsewhere. If that was not you, change your login password.',
+  },
 });
 
 /** <パスワード設定条件> (seed 003 §4-4), listed under both password forms; numbers from the configured bounds. */
@@ -24,6 +32,7 @@ const PASSWORD_RULES_TEXTS = defineTexts({
   length: (b: PasswordBounds) => ({ ja: `${b.minLength}〜${b.maxLength}文字以内の半角英数字記号`, en: `${b.minLength} to ${b.maxLength} characters` }),
   symbols: { ja: '使用可能な記号', en: 'Symbols allowed' },
   different: { ja: '取引パスワードとログインパスワードで同一のパスワードを設定することはできません。', en: 'The login password and the transaction password must differ.' },
+  differentFromLogin: { ja: 'ログインパスワードと同一のパスワードを設定することはできません。', en: 'It must differ from your login password.' },
 });
 
 /** The message of a form the schema refused, naming the field (its label as on the screen). */

@@ -11,6 +11,7 @@ import {
   IB_COOKIE, inputRefusal, langOf, render, requestContext, sessionToken, stringField, type IbScreenOptions,
 } from './ib-pages.ts';
 import { CsrfField, FormText, LangQuery } from './ib.schemas.ts';
+import { SESSION_TEXTS } from './ib.texts.ts';
 
 const LOGIN_TEXTS = defineTexts({
   title: { ja: 'ログイン', en: 'ログイン' },
@@ -60,7 +61,10 @@ export const loginScreens: FastifyPluginAsyncTypebox<IbScreenOptions> = async fu
   });
 
   app.get('/ib/login', { schema: { querystring: LoginQuery } }, async function showLogin(request, reply) {
-    return loginPage(request, reply, { expired: request.query.expired === '1', resetDone: request.query.reset === '1' });
+    const lang = langOf(request);
+    const { expired } = request.query;
+    const notice = expired === 'replaced' ? translate(SESSION_TEXTS, lang).replaced : expired === '1' ? translate(LOGIN_TEXTS, lang).expired : undefined;
+    return loginPage(request, reply, { notice, resetDone: request.query.reset === '1' });
   });
 
   app.post('/ib/login', {

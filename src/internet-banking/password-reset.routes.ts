@@ -1,29 +1,30 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { completeLoginReset, findLoginReset, RESET_CODE_TTL_MINUTES } from '../auth/passwords.service.ts';
+import { completeLoginReset, findLoginReset, loginResetExhausted, RESET_CODE_TTL_MINUTES, RESET_EXHAUSTED_MESSAGE } from '../auth/passwords.service.ts';
 import { defineTexts, translate } from '../shared/i18n.ts';
 import { loginThrottle } from '../shared/login-throttle.ts';
 import { formError, inputRefusal, langOf, render, requestContext, stringField, type IbScreenOptions } from './ib-pages.ts';
 import { CsrfField, FormText, LangQuery } from './ib.schemas.ts';
 import { passwordRulesData } from './ib.texts.ts';
 
-/** ログインパスワード再設定 (seed 003 §4-4); the labels are the seed's, in both languages. */
+/** ログインパスワード再設定 (seed 003 §4-4); the Japanese labels are the seed's. */
 const PASSWORD_RESET_TEXTS = defineTexts({
-  title: { ja: 'ログインパスワード再設定', en: 'ログインパスワード再設定' },
+  title: { ja: 'ログインパスワード再設定', en: 'Reset your login password' },
   invalid: {
     ja: `このURLは無効か、有効期限（${RESET_CODE_TTL_MINUTES}分）が切れています。管理者に再設定を依頼してください。`,
     en: `This URL is invalid or has expired (${RESET_CODE_TTL_MINUTES} minutes). Ask your administrator for a new reset.`,
   },
+  exhausted: RESET_EXHAUSTED_MESSAGE,
   intro: {
     ja: 'ご登録のメールアドレスにお送りしたメールに記載された【認証番号】をご入力の上、任意のログインパスワードを設定してください。',
-    en: 'Enter the 認証番号 from the mail we sent you and choose a new login password.',
+    en: 'Enter the verification code (認証番号) from the mail we sent you and choose a new login password.',
   },
-  code: { ja: '認証番号', en: '認証番号' },
-  newPassword: { ja: '新しいログインパスワード', en: '新しいログインパスワード' },
-  newPasswordConfirm: { ja: '新しいログインパスワード（確認用）', en: '新しいログインパスワード（確認用）' },
-  required: { ja: '必須', en: '必須' },
-  submit: { ja: '設定', en: '設定' },
+  code: { ja: '認証番号', en: 'Verification code (認証番号)' },
+  newPassword: { ja: '新しいログインパスワード', en: 'New login password' },
+  newPasswordConfirm: { ja: '新しいログインパスワード（確認用）', en: 'New login password (again)' },
+  required: { ja: '必須', en: 'required' },
+  submit: { ja: '設定', en: 'Set' },
   done: {
     ja: 'ログインパスワードの再設定が完了しました。ログイン画面より、再設定いただいたパスワードでログインしてください。',
     en: 'Your login password has been reset. Log in with the new password.',
@@ -52,7 +53,7 @@ export const passwordResetScreens: FastifyPluginAsyncTypebox<IbScreenOptions> = 
     schema: { params: ResetParams, querystring: Type.Object(LangQuery) }, attachValidation: true,
   }, async function showReset(request, reply) {
     const live = request.validationError ? undefined : await findLoginReset(db, request.params.token);
-    if (!live) return resetPage(request, reply, { invalid: true }, 410);
+    if (!live) return resetPage(request, reply, { invalid: true, exhausted: !request.validationError && (await loginResetExhausted(db, request.params.token)) }, 410);
     return resetPage(request, reply, { token: request.params.token });
   });
 
@@ -72,6 +73,8 @@ export const passwordResetScreens: FastifyPluginAsyncTypebox<IbScreenOptions> = 
       });
     } catch (err) {
       const e = formError(err, lang);
+      // Tries used up: the form is of no more use, so the page says why instead of offering it again.
+      if (await loginResetExhausted(db, token)) return resetPage(request, reply, { invalid: true, exhausted: true }, 410);
       return resetPage(request, reply, { token, error: e.message }, e.status);
     }
     return render(request, reply, 'ib/password-reset-done', { t: translate(PASSWORD_RESET_TEXTS, lang) });

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../business-id/actor.ts';
-import { checkChange, type Change } from '../../business-id/changes.ts';
-import { proposeChange } from '../../business-id/confirmations.service.ts';
+import { checkChange, storedChange, type Change, type ChangeKind } from '../../business-id/changes.ts';
+import { loadPendingChange, proposeChange } from '../../business-id/confirmations.service.ts';
 import type { Db } from '../../db/transaction.ts';
 import { AppError } from '../../shared/errors.ts';
 import { translate } from '../../shared/i18n.ts';
@@ -28,4 +28,24 @@ export async function propose(db: Db, request: FastifyRequest, reply: FastifyRep
   await checkChange(db, actor, change);
   const id = await proposeChange(db, actor, change.kind, change.payload);
   return reply.redirect(`/ib/confirm/${id}`, 303);
+}
+
+function isKind<K extends ChangeKind>(change: Change, kind: K): change is Extract<Change, { kind: K }> {
+  return change.kind === kind;
+}
+
+/**
+ * The input of the actor's own unconfirmed change `from` of this kind, for a form opened by 戻る on the
+ * confirmation screen: the form shows again with everything entered. Undefined (an empty form) when
+ * there is no such change any more.
+ */
+export async function pendingInput<K extends ChangeKind>(db: Db, request: FastifyRequest, kind: K, from: string | undefined): Promise<Extract<Change, { kind: K }> | undefined> {
+  if (!from) return undefined;
+  try {
+    const change = storedChange(await loadPendingChange(db, actorOf(request), from, kind));
+    return isKind(change, kind) ? change : undefined;
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500) return undefined;
+    throw err;
+  }
 }

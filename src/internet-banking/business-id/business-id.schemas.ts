@@ -55,14 +55,17 @@ export const NewGroupBody = Type.Object(groupFormFields, accountRights);
 export const GroupEditBody = Type.Object({ ...groupFormFields, groupId: OptionalId }, accountRights);
 export type GroupFormBody = Static<typeof NewGroupBody>;
 
-/** A screen that takes nothing but the language. */
-export const ScreenQuery = Type.Object(LangQuery);
+/** A form screen; `from` names the unconfirmed change whose input it shows again (戻る on the confirmation). */
+export const FormQuery = Type.Object({ ...LangQuery, from: Type.Optional(Id) });
 
 export const GroupListQuery = Type.Object({
   ...LangQuery,
   mode: Type.Optional(Type.Union([Type.Literal('edit'), Type.Literal('delete')])),
+  from: Type.Optional(Id),
 });
-export const GroupEditQuery = Type.Object({ ...LangQuery, groupId: OptionalId });
+export const GroupEditQuery = Type.Object({ ...LangQuery, groupId: OptionalId, from: Type.Optional(Id) });
+/** The read-only view of one group's rights. */
+export const GroupViewQuery = Type.Object({ ...LangQuery, groupId: OptionalId });
 /** グループ削除: the ticked groups. */
 export const GroupSelectionBody = Type.Object({ ...CsrfField, groupIds: rows(Id, MAX_GROUPS_PER_CUSTOMER) }, { additionalProperties: false });
 
@@ -71,6 +74,7 @@ export const UserListQuery = Type.Object({
   ...LangQuery,
   group: Type.Optional(Id),
   mode: Type.Optional(Type.Union(USER_MODES.map((m) => Type.Literal(m)))),
+  from: Type.Optional(Id),
 });
 /** ユーザー登録: rows of name, mail and group; `add` asks for more rows instead of confirming. */
 export const NewUsersBody = Type.Object({

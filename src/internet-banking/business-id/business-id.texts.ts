@@ -36,6 +36,9 @@ export const BUSINESS_ID_TEXTS = defineTexts({
     name: { ja: 'グループ名', en: 'Group' },
     userNames: { ja: '登録ユーザー名', en: 'Users' },
     userCount: { ja: 'ユーザー数', en: 'Count' },
+    viewTitle: { ja: 'グループ権限照会', en: 'Group rights' },
+    toList: { ja: 'グループ一覧へ', en: 'Back to groups' },
+    chooseGroup: { ja: '編集対象グループを選択してください。', en: 'Select the group to edit.' },
     usage: [
       { ja: '操作メニューより、グループや権限の追加・編集・削除ができます。', en: 'Add, edit and delete groups and their rights from the operations menu.' },
       { ja: 'ユーザーの追加等は、ユーザー一覧よりお手続きください。', en: 'Add users from the user list.' },
@@ -50,7 +53,7 @@ export const BUSINESS_ID_TEXTS = defineTexts({
     ordinaryDeposits: { ja: '円普通預金', en: 'Yen ordinary deposits' },
     ordinary: { ja: '普通', en: 'Ordinary' },
     primary: { ja: '（代表口座）', en: ' (main account)' },
-    accountRule: { ja: '※「操作」には「照会」が、「振込・振替」「総合振込」には「操作」が必要です。', en: '操作 requires 照会; 振込・振替 and 総合振込 require 操作.' },
+    accountRule: { ja: '※「操作」には「照会」が、「振込・振替」「総合振込」には「操作」が必要です。', en: 'Operate requires Inquiry; Transfers and Bulk transfers require Operate.' },
     inquiry: { ja: '照会', en: 'Inquiry' },
     operate: { ja: '操作', en: 'Operate' },
     transfer: { ja: '振込・振替', en: 'Transfers' },
@@ -68,7 +71,15 @@ export const BUSINESS_ID_TEXTS = defineTexts({
     }),
     limitNote: {
       ja: '自己承認限度額 ≦ 承認限度額。自己承認限度額を持たせない場合は「0」を入力してください。限度額は承認権限「あり」の場合のみ有効です。',
-      en: 'Amounts in 万円 (10,000 yen). 0 ≤ self-approval limit ≤ approval limit; enter 0 for no self-approval. Limits apply only with 承認権限 あり.',
+      en: 'Amounts in units of 10,000 yen. 0 ≤ self-approval limit ≤ approval limit; enter 0 for no self-approval. Limits apply only with approval authority.',
+    },
+    limitExplain: {
+      ja: '限度額とは、振込等1件あたりの上限金額または総合振込1回あたりの合計金額の上限です。',
+      en: 'A limit is the most one transfer may be, or the most one bulk transfer may total.',
+    },
+    approvalRule: {
+      ja: '※承認権限「あり」は、いずれかの口座に「振込・振替」または「総合振込」の権限がある場合に設定できます。',
+      en: 'Approval authority can be given only with Transfers or Bulk transfers on at least one account.',
     },
     timeDeposits: { ja: '円定期預金', en: 'Yen time deposits' },
     fx: { ja: '外貨普通預金', en: 'Foreign currency ordinary deposits' },
@@ -76,16 +87,74 @@ export const BUSINESS_ID_TEXTS = defineTexts({
     other: { ja: 'その他', en: 'Other' },
   },
 
-  /** その他 rights in the seed's order (seed 003 §3-1 rows 4–11), with the seed's choice labels. */
+  /**
+   * その他 rights in the seed's order (seed 003 §3-1 rows 4–11), with the seed's choice labels and the seed's
+   * explanation of each (`explain`, then the operations it lists in `items`, then its footnote `note`).
+   */
   otherRights: {
-    importantOperations: { label: { ja: '重要権限', en: 'Important operations' }, yes: { ja: 'あり', en: 'Yes' }, no: { ja: 'なし', en: 'No' } },
-    securitySettings: { label: { ja: 'セキュリティ関連設定', en: 'Security settings' }, yes: { ja: '可', en: 'Allowed' }, no: { ja: '不可', en: 'Not allowed' } },
-    userAdmin: { label: { ja: 'グループ・ユーザー権限設定', en: 'Group and user administration' }, yes: { ja: '可', en: 'Allowed' }, no: { ja: '不可', en: 'Not allowed' } },
-    accountTransferService: { label: { ja: '口座振替サービス', en: 'Account transfer service' }, yes: { ja: '登録可', en: 'May register' }, no: { ja: '登録不可', en: 'May not register' } },
-    virtualAccountService: { label: { ja: '振込入金口座サービス', en: 'Virtual account service' }, yes: { ja: '利用可', en: 'May use' }, no: { ja: '利用不可', en: 'May not use' } },
-    auditLogView: { label: { ja: 'ログイン・操作履歴', en: 'Login and operation history' }, yes: { ja: '照会可', en: 'May view' }, no: { ja: '照会不可', en: 'May not view' } },
-    smartphoneApp: { label: { ja: 'スマートフォンアプリ（取引用）', en: 'Smartphone app (transactions)' }, yes: { ja: '利用可', en: 'May use' }, no: { ja: '利用不可', en: 'May not use' } },
-    documentIssuance: { label: { ja: '書面発行', en: 'Document issuance' }, yes: { ja: '可', en: 'Allowed' }, no: { ja: '不可', en: 'Not allowed' } },
+    importantOperations: {
+      label: { ja: '重要権限', en: 'Important operations' }, yes: { ja: 'あり', en: 'Yes' }, no: { ja: 'なし', en: 'No' },
+      explain: { ja: '重要権限とは、以下のすべての操作が可能となります。', en: 'Allows all of the following:' },
+      items: [
+        { ja: '法人情報・取引責任者情報の登録・変更', en: 'Registering and changing company and master user details' },
+        { ja: '円普通預金口座情報の照会', en: 'Viewing yen ordinary account details' },
+        { ja: 'メール・お知らせ等の通知設定・変更', en: 'Setting and changing mail and notice settings' },
+        { ja: '当社からのお知らせの閲覧・削除', en: 'Reading and deleting notices from the bank' },
+        { ja: 'オプションサービス（※）の申込・変更・解約', en: 'Applying for, changing and cancelling optional services (*)' },
+      ],
+      note: { ja: '※総合振込、ビジネスID管理サービス、振込入金口座サービス', en: '* Bulk transfers, Business ID management, virtual account service' },
+    },
+    securitySettings: {
+      label: { ja: 'セキュリティ関連設定', en: 'Security settings' }, yes: { ja: '可', en: 'Allowed' }, no: { ja: '不可', en: 'Not allowed' },
+      explain: { ja: 'セキュリティ関連設定は、以下のすべての操作が可能となります。', en: 'Allows all of the following:' },
+      items: [
+        { ja: '口座毎の振込限度額の設定', en: 'Setting each account’s transfer limits' },
+        { ja: 'ログイン方法、認証方法等各種設定', en: 'Setting the login method, authentication method and the like' },
+        { ja: '電子証明書利用申込・解約', en: 'Applying for and cancelling client certificates' },
+        { ja: 'カード発行・再発行', en: 'Issuing and reissuing cards' },
+        { ja: 'ATM・Visaデビットの利用限度額設定', en: 'Setting ATM and Visa debit limits' },
+        { ja: 'カード機能の休止・再開', en: 'Suspending and resuming cards' },
+        { ja: 'Visa Secure申込・設定', en: 'Applying for and setting Visa Secure' },
+      ],
+      note: { ja: '', en: '' },
+    },
+    userAdmin: {
+      label: { ja: 'グループ・ユーザー権限設定', en: 'Group and user administration' }, yes: { ja: '可', en: 'Allowed' }, no: { ja: '不可', en: 'Not allowed' },
+      explain: {
+        ja: 'ビジネスID管理サービスに係るグループおよびユーザーの管理・設定（照会/追加/削除/変更）および電子証明書の発行が可能となります。',
+        en: 'Allows managing the groups and users of Business ID management (view, add, delete, change) and issuing client certificates.',
+      },
+      items: [], note: { ja: '', en: '' },
+    },
+    accountTransferService: {
+      label: { ja: '口座振替サービス', en: 'Account transfer service' }, yes: { ja: '登録可', en: 'May register' }, no: { ja: '登録不可', en: 'May not register' },
+      explain: { ja: '口座振替の契約登録（依頼書/Web）が可能となります。', en: 'Allows registering account transfer contracts (by form or on the web).' },
+      items: [], note: { ja: '', en: '' },
+    },
+    virtualAccountService: {
+      label: { ja: '振込入金口座サービス', en: 'Virtual account service' }, yes: { ja: '利用可', en: 'May use' }, no: { ja: '利用不可', en: 'May not use' },
+      explain: { ja: '振込入金口座の利用（照会、発行、削除、休止、再開）が可能となります。', en: 'Allows using virtual accounts (view, issue, delete, suspend, resume).' },
+      items: [], note: { ja: '', en: '' },
+    },
+    auditLogView: {
+      label: { ja: 'ログイン・操作履歴', en: 'Login and operation history' }, yes: { ja: '照会可', en: 'May view' }, no: { ja: '照会不可', en: 'May not view' },
+      explain: { ja: 'ログイン履歴・操作ログの参照が可能となります。', en: 'Allows viewing the login history and the operation log.' },
+      items: [], note: { ja: '', en: '' },
+    },
+    smartphoneApp: {
+      label: { ja: 'スマートフォンアプリ（取引用）', en: 'Smartphone app (transactions)' }, yes: { ja: '利用可', en: 'May use' }, no: { ja: '利用不可', en: 'May not use' },
+      explain: { ja: 'スマートフォンアプリでのログインおよび操作が可能となります。', en: 'Allows logging in and operating with the smartphone app.' },
+      items: [],
+      note: { ja: '※電子証明書を利用中の場合、スマートフォンアプリはご利用いただけません。', en: '* While client certificates are in use, the smartphone app cannot be used.' },
+    },
+    documentIssuance: {
+      label: { ja: '書面発行', en: 'Document issuance' }, yes: { ja: '可', en: 'Allowed' }, no: { ja: '不可', en: 'Not allowed' },
+      explain: {
+        ja: '残高証明書、取引明細書、利息計算書の発行請求（照会、申込、変更、PDF閲覧）が可能となります。',
+        en: 'Allows requesting balance certificates, transaction statements and interest statements (view, apply, change, PDF).',
+      },
+      items: [], note: { ja: '', en: '' },
+    },
   },
 
   users: {
@@ -96,6 +165,15 @@ export const BUSINESS_ID_TEXTS = defineTexts({
       'transaction-reset': { ja: '取引パスワード再設定（ロック解除）', en: 'Reset transaction password (unlock)' },
     },
     add: { ja: 'ユーザー追加', en: 'Add users' },
+    needGroup: {
+      ja: 'ユーザーを追加するには、先にグループ一覧でグループを作成してください。',
+      en: 'To add users, first create a group in the group list.',
+    },
+    masterNotEditable: {
+      ja: '取引責任者の情報は、取引責任者のみ変更できます。',
+      en: 'Only the master user can change the master user’s details.',
+    },
+    chooseUsers: { ja: '編集対象ユーザーを選択してください。', en: 'Select the users to edit.' },
     groupFilter: { ja: 'グループ：', en: 'Group:' },
     all: { ja: 'すべて表示', en: 'All' },
     show: { ja: '表示', en: 'Show' },
@@ -110,6 +188,7 @@ export const BUSINESS_ID_TEXTS = defineTexts({
       locked: { ja: 'ロック中', en: 'Locked' },
       resetPending: { ja: '再設定中', en: 'Reset pending' },
       setupRequired: { ja: '初回設定待ち', en: 'Setup pending' },
+      transactionResetPending: { ja: '取引パスワード再設定中', en: 'Transaction password being reset' },
       transactionPasswordLocked: { ja: '取引パスワードロック中', en: 'Transaction password locked' },
       active: { ja: '利用中', en: 'Active' },
     },
@@ -133,6 +212,10 @@ export const BUSINESS_ID_TEXTS = defineTexts({
     addOne: { ja: '+1件追加', en: '+1 row' },
     addFive: { ja: '+5件追加', en: '+5 rows' },
     rowsLimit: (n: number) => ({ ja: `一度に${n}件まで入力できます。`, en: `Up to ${n} rows at a time.` }),
+    rowsFull: (n: number) => ({
+      ja: `入力欄は最大${n}件です。これ以上追加できません。${n}件を超えて登録する場合は、確認後に続けて追加してください。`,
+      en: `The form holds at most ${n} rows; no more can be added. To add more users, confirm these first, then add the rest.`,
+    }),
     note: { ja: '※ユーザー登録・編集した内容は、手続き後すぐに反映されます。', en: 'Changes take effect as soon as they are confirmed.' },
   },
 
@@ -148,11 +231,11 @@ export const BUSINESS_ID_TEXTS = defineTexts({
       'password.login_reset': { title: { ja: 'ログインパスワード再設定（ロック解除） 確認', en: 'Reset login password (unlock): confirm' }, button: { ja: '実行', en: 'Execute' } },
       'password.transaction_reset': { title: { ja: '取引パスワード再設定（ロック解除） 確認', en: 'Reset transaction password (unlock): confirm' }, button: { ja: '実行', en: 'Execute' } },
       'business_id.apply': { title: { ja: '入力内容の確認', en: 'Confirm your application' }, button: { ja: '申込', en: 'Apply' } },
-      'business_id.cancel': { title: { ja: 'ビジネスID管理 解約確認', en: 'Cancel ビジネスID管理: confirm' }, button: { ja: '解約申込', en: 'Cancel the service' } },
+      'business_id.cancel': { title: { ja: 'ビジネスID管理 解約確認', en: 'Cancel Business ID management: confirm' }, button: { ja: '解約申込', en: 'Cancel the service' } },
       'certificate_service.cancel': { title: { ja: '電子証明書 解約確認', en: 'Cancel the certificate service: confirm' }, button: { ja: '解約申込', en: 'Cancel the service' } },
     },
     groupUpdateNote: { ja: '変更は、このグループのユーザーの次回の操作・API呼び出しから反映されます。', en: 'The change applies from the next operation or API call of this group’s users.' },
-    groupDeletePrompt: { ja: 'よろしければ「削除」ボタンをクリックしてください。', en: 'Press 削除 (Delete) to go ahead.' },
+    groupDeletePrompt: { ja: 'よろしければ「削除」ボタンをクリックしてください。', en: 'Press Delete to go ahead.' },
     groupDeleteWarning: {
       ja: '削除は即時に反映されます。グループにユーザーが登録されている場合は、ユーザーも同時に削除されますので、ご注意ください。',
       en: 'Deletion takes effect at once. The users of a deleted group are deleted with it.',
@@ -165,7 +248,7 @@ export const BUSINESS_ID_TEXTS = defineTexts({
     executePrompt: { ja: '上記を実行してもよろしいですか？', en: 'Do you want to go ahead?' },
     loginResetWarning: {
       ja: `実行すると、現在設定しているパスワードが失効し、対象ユーザーに、ログインパスワード再設定用のURLと「認証番号」がメールで送られます。「認証番号」は${RESET_CODE_TTL_MINUTES}分間のみ有効です。お早めにお手続きください。`,
-      en: `The current password stops working, and each user is mailed a URL and a 認証番号 to set a new login password. The 認証番号 is valid for ${RESET_CODE_TTL_MINUTES} minutes only.`,
+      en: `The current password stops working, and each user is mailed a URL and a verification code to set a new login password. The code is valid for ${RESET_CODE_TTL_MINUTES} minutes only.`,
     },
     loginResetAfter: {
       ja: 'なお、ユーザーは、ログインパスワードを再設定するまではログインができません。再設定後は初回ログイン時の設定が必要です。ロック中のユーザーはロックが解除され、API連携サービスの許可は取り消されます。',
@@ -180,15 +263,45 @@ export const BUSINESS_ID_TEXTS = defineTexts({
     certificateYes: { ja: '利用します', en: 'Use' },
     certificateNo: { ja: '利用しません', en: 'Do not use' },
     businessIdCancelPrompt: { ja: '上記サービスを解約してよろしいですか？ 解約は即時に反映されますので、ご注意ください', en: 'Cancel this service? The cancellation takes effect at once.' },
-    businessIdCancelWarning: {
-      ja: 'ビジネスID管理サービスを解約すると、登録済みのユーザーはすべて削除され、ログインができなくなります。グループもすべて削除され、削除されたユーザーのAPI連携サービスの許可は取り消されます。',
-      en: 'Every user is deleted and can no longer log in; every group is deleted, and the deleted users’ API connection permissions are revoked.',
+    noticeTitle: { ja: '<ご注意>', en: 'Please note' },
+    businessIdCancelNotes: [
+      { ja: 'ビジネスID管理サービスを解約すると、登録済みのユーザーはすべて削除され、ログインができなくなります。', en: 'Cancelling Business ID management deletes every registered user; they can no longer log in.' },
+      {
+        ja: '電子証明書をご利用のお客さまは、本サービス解約前に、電子証明書サービスの解約手続きを完了する必要がありますので「電子証明書の失効・解約について」をご確認の上、お手続きください。',
+        en: 'If you use client certificates, cancel the certificate service before this service: see “Revoking and cancelling client certificates”.',
+      },
+    ],
+    businessIdCancelContact: { ja: '変更をご希望の場合は、カスタマーセンターまでお問い合わせください', en: 'To change this, contact the customer centre.' },
+    businessIdCancelTermsIntro: {
+      ja: '注) 本サービスの利用が終了した場合、本サービスの利用終了時点で存在する取引等の取扱いについては、以下の各号に定めるとおりとします。',
+      en: 'Note: when the service ends, the transactions that exist at that moment are handled as follows.',
     },
-    certificateCancelPrompt: { ja: '上記サービスを解約しますがよろしいですか？', en: 'Cancel this service?' },
-    certificateCancelWarning: {
-      ja: '電子証明書はすべて失効し、ログイン方法はログインID・パスワードに切り替わります。解約の取消はできません。',
-      en: 'Every client certificate is revoked and login switches to login ID and password. This cannot be undone.',
+    businessIdCancelTerms: [
+      { ja: '(1)申請中の承認対象取引は全て取消となります。', en: '(1) Every transaction awaiting approval is cancelled.' },
+      { ja: '(2)ユーザーIDおよびユーザーグループは全て削除されます。', en: '(2) Every user ID and user group is deleted.' },
+      {
+        ja: '(3)本サービス利用期間中に予約した振込等および総合振込の承認または取消はできず、全て予約取消となります。',
+        en: '(3) Transfers and bulk transfers booked while the service was in use can no longer be approved or withdrawn; every booking is cancelled.',
+      },
+      { ja: '(4)本サービス解約後に再度本サービスの契約を行っても、解約前の申請履歴は全て削除されます。', en: '(4) If you apply for the service again later, the application history from before the cancellation is gone.' },
+    ],
+    certificateCancelPrompt: {
+      ja: '上記サービスを解約しますがよろしいですか？\n解約は即時に反映されますが、電子証明書の失効処理にはお時間をいただきますので、あらかじめご了承ください。',
+      en: 'Cancel this service?\nThe cancellation takes effect at once, but revoking the certificates takes some time.',
     },
+    certificateCancelNotesTitle: { ja: '<解約申込受付後のご注意>', en: 'After the cancellation is accepted' },
+    certificateCancelNotes: [
+      {
+        ja: '電子証明書は有効期限内であっても、通常3営業日以内（年末年始や連休を除く）に失効します。',
+        en: 'Certificates are revoked, even before they expire, usually within 3 business days (excluding the year-end holidays and long weekends).',
+      },
+      {
+        ja: '当社の失効処理前であっても、解約の取消はできません。ご利用を希望される場合は、あらかじめお申し込みいただき、新たに電子証明書の発行手続きをおこなってください。',
+        en: 'The cancellation cannot be withdrawn, even before the certificates are revoked. To use certificates again, apply again and have new certificates issued.',
+      },
+      { ja: '電子証明書の失効は、ご登録ユーザーの各メールアドレスに通知されます。', en: 'Each registered user is notified of the revocation at their mail address.' },
+      { ja: 'その他詳細は、「電子証明書の失効・解約について」をご確認ください。', en: 'For details, see “Revoking and cancelling client certificates”.' },
+    ],
     sent: {
       ja: `ご登録のメールアドレスにメールトークンを送信しました（有効期限${MAIL_TOKEN_TTL_MINUTES}分）。`,
       en: `We mailed a mail token to your address (valid ${MAIL_TOKEN_TTL_MINUTES} minutes).`,
@@ -218,24 +331,55 @@ export const BUSINESS_ID_TEXTS = defineTexts({
         title: { ja: 'ログインパスワード再設定（ロック解除） 受付完了', en: 'Reset login password (unlock): accepted' },
         text: {
           ja: `ログインパスワード再設定対象ユーザー宛に、ログインパスワード再設定用のURLと「認証番号」をメールしています。「認証番号」の有効期限は${RESET_CODE_TTL_MINUTES}分ですのでお早めにお手続きいただくようお知らせください。`,
-          en: `Each user has been mailed a URL and a 認証番号 to set a new login password. The 認証番号 expires after ${RESET_CODE_TTL_MINUTES} minutes: ask them to act soon.`,
+          en: `Each user has been mailed a URL and a verification code to set a new login password. The code expires after ${RESET_CODE_TTL_MINUTES} minutes: ask them to act soon.`,
         },
       },
       'password.transaction_reset': {
         title: { ja: '取引パスワード再設定（ロック解除） 受付完了', en: 'Reset transaction password (unlock): accepted' },
         text: { ja: '取引パスワード再設定対象ユーザー宛に、取引パスワードリセット通知メールをしています。', en: 'Each user has been notified by mail that their transaction password was reset.' },
       },
+      // Seed 003 §2-1/§2-2 利用申込完了: the certificate steps only when 電子証明書 was chosen.
       'business_id.apply': {
-        title: { ja: 'ビジネスID管理 利用申込完了', en: 'ビジネスID管理: application complete' },
-        text: {
-          ja: '上記サービスをご利用いただけるようになりました。ユーザーを追加する場合は、グループ一覧でグループを作成し、ユーザー一覧からユーザーを追加してください。',
-          en: 'The service is now available. To add users, create a group in the group list, then add users from the user list.',
+        title: { ja: 'ビジネスID管理 利用申込完了', en: 'Business ID management: application complete' },
+        text: { ja: '上記サービスをご利用いただけるようになりました。', en: 'The service is now available.' },
+        addUsersHeading: { ja: '<ユーザーを追加する場合>', en: 'To add users' },
+        addUsers: {
+          ja: '【グループ一覧】の[操作メニュー]より[ユーザー追加]を選択し、【ユーザー登録・編集】でユーザーを追加してください。',
+          en: 'In the group list, choose ユーザー追加 (add users) from the operation menu and add the users in ユーザー登録・編集.',
         },
+        certificateHeading: { ja: '<ユーザーを追加せず、電子証明書の利用を開始する場合>', en: 'To start using certificates without adding users' },
+        certificateText: { ja: '電子証明書の発行手続きをおこなってください。', en: 'Order the certificates.' },
+        guideTitle: { ja: '電子証明書のご利用手順', en: 'How to start using certificates' },
+        guide: [
+          {
+            ja: '電子証明書の発行：【ユーザー一覧】の[操作メニュー]より「ユーザー追加」を選択し、【ユーザー登録・編集】で、電子証明書の発行手続きをします。',
+            en: 'Issue the certificates: in the user list, choose ユーザー追加 from the operation menu and order the certificates in ユーザー登録・編集.',
+          },
+          {
+            ja: 'ログイン方法の変更：電子証明書のインストールを実施し、【お客さま情報(申込・設定)】-【セキュリティ】より、ログイン方法を「電子証明書」に変更します。',
+            en: 'Change the login method: install the certificates, then set the login method to 電子証明書 (certificate) in お客さま情報（申込・設定） - セキュリティ.',
+          },
+        ],
+        cautionHeading: { ja: '<ご注意>', en: 'Please note' },
+        cautions: [
+          {
+            ja: 'ログイン方法を変更すると、電子証明書によるログインに変わります。ユーザー追加後は、必ず事前に周知徹底してください。',
+            en: 'Changing the login method switches everyone to certificate login: tell your users beforehand.',
+          },
+          {
+            ja: 'ログイン方法の変更後は、当社取引用スマートフォンアプリもあわせてご利用いただけなくなります。電子証明書がインストールされている端末以外からのログインはできませんので、十分にご注意ください。',
+            en: 'After the change the smartphone app can no longer be used, and only devices with a certificate installed can log in.',
+          },
+        ],
       },
-      'business_id.cancel': { title: { ja: 'ビジネスID管理の解約 完了', en: 'ビジネスID管理: cancelled' }, text: { ja: 'ビジネスID管理を解約しました。', en: 'ビジネスID管理 has been cancelled.' } },
+      'business_id.cancel': { title: { ja: 'ビジネスID管理の解約 完了', en: 'Business ID management: cancelled' }, text: { ja: 'ビジネスID管理を解約しました。', en: 'Business ID management has been cancelled.' } },
       'certificate_service.cancel': {
         title: { ja: '電子証明書 解約受付完了', en: 'Certificate service: cancellation accepted' },
         text: { ja: '上記サービスの解約申込を受け付けました。', en: 'The cancellation has been accepted.' },
+        note: {
+          ja: '有効な電子証明書がある場合、当社の失効処理が完了するまではログインが可能なため、操作を許可しないユーザーについては、【ユーザー一覧】-【ユーザー登録・編集】で削除してください。',
+          en: 'Until the bank has revoked a valid certificate, it can still be used to log in: delete any user you do not want to operate in the user list.',
+        },
       },
     },
     toGroups: { ja: 'グループ一覧へ', en: 'Back to groups' },

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { mayMakeChange, type Actor } from '../../business-id/actor.ts';
 import { applyChange, storedChange, type ApplyResult, type ChangeKind } from '../../business-id/changes.ts';
-import { confirmChange, hasLiveMailToken, issueMailToken, loadPendingChange, type PendingChange } from '../../business-id/confirmations.service.ts';
+import { changeKindOf, confirmChange, hasLiveMailToken, issueMailToken, loadPendingChange, type PendingChange } from '../../business-id/confirmations.service.ts';
 import { listGroups, listOrdinaryAccounts } from '../../business-id/groups.repository.ts';
 import { listUsers } from '../../business-id/users.repository.ts';
 import type { Db } from '../../db/transaction.ts';
@@ -13,25 +13,47 @@ import { ConfirmBody, ConfirmParams, ConfirmQuery } from './business-id.schemas.
 import { BUSINESS_ID_TEXTS } from './business-id.texts.ts';
 import { invalidInput } from './form-input.ts';
 import { OTHER_RIGHT_KEYS } from './group-form.ts';
+import { groupListPage } from './groups.routes.ts';
+import { userListPage } from './users.routes.ts';
 
 const GROUPS = '/ib/business-id/groups';
 const USERS = '/ib/business-id/users';
 const SETTINGS = '/ib/settings';
 
-/** Where each kind of change was entered (戻る) and where its completion screen leads. */
+/**
+ * Where each kind of change was entered and where its completion screen leads. 戻る opens the entry
+ * screen with `from=<change id>`, so the form shows again with everything entered (the stored change).
+ */
 const SCREENS: Record<ChangeKind, { back: string; next: string; nextLabel: 'toGroups' | 'toUsers' | 'close' }> = {
-  'group.create': { back: GROUPS, next: GROUPS, nextLabel: 'toGroups' },
-  'group.update': { back: GROUPS, next: GROUPS, nextLabel: 'toGroups' },
-  'group.delete': { back: GROUPS, next: GROUPS, nextLabel: 'toGroups' },
-  'user.create': { back: USERS, next: USERS, nextLabel: 'toUsers' },
-  'user.update': { back: USERS, next: USERS, nextLabel: 'toUsers' },
-  'user.delete': { back: USERS, next: USERS, nextLabel: 'close' },
-  'password.login_reset': { back: USERS, next: USERS, nextLabel: 'close' },
-  'password.transaction_reset': { back: USERS, next: USERS, nextLabel: 'close' },
-  'business_id.apply': { back: SETTINGS, next: GROUPS, nextLabel: 'toGroups' },
-  'business_id.cancel': { back: SETTINGS, next: SETTINGS, nextLabel: 'close' },
-  'certificate_service.cancel': { back: SETTINGS, next: SETTINGS, nextLabel: 'close' },
+  'group.create': { back: `${GROUPS}/new?`, next: GROUPS, nextLabel: 'toGroups' },
+  'group.update': { back: `${GROUPS}/edit?`, next: GROUPS, nextLabel: 'toGroups' },
+  'group.delete': { back: `${GROUPS}?mode=delete&`, next: GROUPS, nextLabel: 'toGroups' },
+  'user.create': { back: `${USERS}/new?`, next: USERS, nextLabel: 'toUsers' },
+  'user.update': { back: `${USERS}/edit?`, next: USERS, nextLabel: 'toUsers' },
+  'user.delete': { back: `${USERS}?mode=delete&`, next: USERS, nextLabel: 'close' },
+  'password.login_reset': { back: `${USERS}?mode=login-reset&`, next: USERS, nextLabel: 'close' },
+  'password.transaction_reset': { back: `${USERS}?mode=transaction-reset&`, next: USERS, nextLabel: 'close' },
+  'business_id.apply': { back: `${SETTINGS}/business-id/apply?`, next: GROUPS, nextLabel: 'toGroups' },
+  'business_id.cancel': { back: `${SETTINGS}?`, next: SETTINGS, nextLabel: 'close' },
+  'certificate_service.cancel': { back: `${SETTINGS}?`, next: SETTINGS, nextLabel: 'close' },
 };
+
+/** 戻る of a confirmation: its entry screen, told which change to show again. */
+const backTo = (kind: ChangeKind, id: string) => `${SCREENS[kind].back}from=${id}`;
+
+/**
+ * A confirmation opened or posted again after it was made or expired (a replayed form, the browser's
+ * back button): the list it belongs to, with the message and the menu, instead of a bare error page.
+ */
+async function expiredPage(db: Db, request: FastifyRequest, reply: FastifyReply, id: string, err: AppError) {
+  const kind = await changeKindOf(db, actorOf(request), id);
+  const message = err.localized(langOf(request));
+  if (kind?.startsWith('group.')) return groupListPage(db, request, reply, { mode: 'list', error: message }, err.status);
+  if (kind?.startsWith('user.') || kind?.startsWith('password.')) return userListPage(db, request, reply, { mode: 'list', error: message }, err.status);
+  throw err;
+}
+
+const isExpired = (err: unknown): err is AppError => err instanceof AppError && err.code === 'change_expired';
 
 const CONFIRM_LABELS = {
   transactionPassword: BUSINESS_ID_TEXTS.confirmation.transactionPassword,
@@ -50,7 +72,7 @@ async function confirmPage(db: Db, request: FastifyRequest, reply: FastifyReply,
   const { customerId } = actorOf(request);
   const change = storedChange(pending);
   return render(request, reply, 'business-id/confirm', {
-    t: textsOf(request), id: pending.id, change, back: SCREENS[change.kind].back, otherRightKeys: OTHER_RIGHT_KEYS,
+    t: textsOf(request), id: pending.id, change, back: backTo(change.kind, pending.id), otherRightKeys: OTHER_RIGHT_KEYS,
     accounts: await listOrdinaryAccounts(db, customerId), groups: await listGroups(db, customerId), users: await listUsers(db, customerId),
     ...data,
   }, status);
@@ -85,7 +107,13 @@ export const confirmRoutes: FastifyPluginAsync<IbScreenOptions> = async function
 
   app.get('/ib/confirm/:id', { schema: { params: ConfirmParams, querystring: ConfirmQuery }, preHandler: session }, async function showConfirmation(request, reply) {
     const actor = actorOf(request);
-    const change = await loadConfirmable(db, actor, request.params.id);
+    let change: PendingChange;
+    try {
+      change = await loadConfirmable(db, actor, request.params.id);
+    } catch (err) {
+      if (isExpired(err)) return expiredPage(db, request, reply, request.params.id, err);
+      throw err;
+    }
     let sent = false;
     if (!(await hasLiveMailToken(db, actor, change))) {
       await sendMailToken(opts, request, change);
@@ -103,7 +131,13 @@ export const confirmRoutes: FastifyPluginAsync<IbScreenOptions> = async function
 
   app.post('/ib/confirm/:id', { schema: { params: ConfirmParams, body: ConfirmBody }, attachValidation: true, preHandler: [opts.verifyForm, session] }, async function confirmAndApply(request, reply) {
     const actor = actorOf(request);
-    const change = await loadConfirmable(db, actor, request.params.id);
+    let change: PendingChange;
+    try {
+      change = await loadConfirmable(db, actor, request.params.id);
+    } catch (err) {
+      if (isExpired(err)) return expiredPage(db, request, reply, request.params.id, err);
+      throw err;
+    }
     const context = requestContext(request);
     let result: ApplyResult;
     try {
@@ -112,12 +146,13 @@ export const confirmRoutes: FastifyPluginAsync<IbScreenOptions> = async function
         codeKey: opts.codeKey, actor, changeId: change.id, transactionPassword: request.body.transactionPassword, mailToken: request.body.mailToken, context,
       }, (trx, stored) => applyChange(trx, { actor, codeKey: opts.codeKey, publicUrl: opts.config.publicUrl, context }, storedChange(stored)));
     } catch (err) {
+      if (isExpired(err)) return expiredPage(db, request, reply, change.id, err);
       const e = formError(err, langOf(request));
-      if (e.status === 410) throw err;
       return confirmPage(db, request, reply, change, { error: e.message }, e.status);
     }
     const mailFailures = await sendAfterChange(opts, result);
-    const kind = storedChange(change).kind;
-    return render(request, reply, 'business-id/done', { t: textsOf(request), kind, summary: result.summary, mailFailures, ...SCREENS[kind] });
+    const applied = storedChange(change);
+    const certificate = applied.kind === 'business_id.apply' && applied.payload.certificate;
+    return render(request, reply, 'business-id/done', { t: textsOf(request), kind: applied.kind, certificate, summary: result.summary, mailFailures, ...SCREENS[applied.kind] });
   });
 };

@@ -52,7 +52,7 @@ function parseManYen(raw: string, label: Text): number {
   if (!/^[0-9]+$/.test(s) || Number(s) > MAX_LIMIT_MAN) {
     const max = MAX_LIMIT_MAN.toLocaleString('en-US');
     throw new AppError(400, 'invalid_parameter', {
-      message: { ja: `${label.ja}は0〜${max}の整数（万円）で入力してください。`, en: `${label.en} must be a whole number of 万円 from 0 to ${max}.` },
+      message: { ja: `${label.ja}は0〜${max}の整数（万円）で入力してください。`, en: `${label.en} must be a whole number of 10,000 yen units from 0 to ${max}.` },
     });
   }
   return Number(s) * YEN_PER_MAN;

@@ -6,19 +6,21 @@ import { MAX_GROUP_NAME_LENGTH, MAX_GROUPS_PER_CUSTOMER, readGroup } from '../..
 import type { Db } from '../../db/transaction.ts';
 import { AppError } from '../../shared/errors.ts';
 import { formError, langOf, render, requireRight, requireSession, type IbScreenOptions } from '../ib-pages.ts';
-import { actorOf, propose, textsOf } from './business-id.pages.ts';
-import { GroupEditBody, GroupEditQuery, GroupListQuery, GroupSelectionBody, NewGroupBody, ScreenQuery } from './business-id.schemas.ts';
+import { actorOf, pendingInput, propose, textsOf } from './business-id.pages.ts';
+import { FormQuery, GroupEditBody, GroupEditQuery, GroupListQuery, GroupSelectionBody, GroupViewQuery, NewGroupBody } from './business-id.schemas.ts';
 import { BUSINESS_ID_TEXTS, YEN_PER_MAN } from './business-id.texts.ts';
 import { invalidInput } from './form-input.ts';
 import { emptyGroup, GROUP_FORM_LABELS, OTHER_RIGHT_KEYS, readGroupForm, type GroupInput } from './group-form.ts';
 
 type GroupListMode = 'list' | 'edit' | 'delete';
 
-/** グループ一覧 (seed 003 §3), in list mode or selecting groups to edit or delete. */
-async function groupListPage(db: Db, request: FastifyRequest, reply: FastifyReply, data: { mode: GroupListMode; error?: string }, status = 200) {
+/** グループ一覧 (seed 003 §3), in list mode or selecting groups to edit or delete (`selected`: ticked again after 戻る). */
+export async function groupListPage(
+  db: Db, request: FastifyRequest, reply: FastifyReply, data: { mode: GroupListMode; error?: string; selected?: string[] }, status = 200,
+) {
   const groups = await listGroups(db, actorOf(request).customerId);
   return render(request, reply, 'business-id/groups', {
-    t: textsOf(request), groups, remaining: MAX_GROUPS_PER_CUSTOMER - groups.length, now: new Date(), ...data,
+    t: textsOf(request), groups, remaining: MAX_GROUPS_PER_CUSTOMER - groups.length, now: new Date(), ...data, selected: data.selected ?? [],
   }, status);
 }
 
@@ -45,11 +47,24 @@ export const groupsRoutes: FastifyPluginAsync<IbScreenOptions> = async function 
   const adminPost = [opts.verifyForm, ...admin];
 
   app.get('/ib/business-id/groups', { schema: { querystring: GroupListQuery }, preHandler: admin }, async function showGroups(request, reply) {
-    return groupListPage(db, request, reply, { mode: request.query.mode ?? 'list' });
+    const mode = request.query.mode ?? 'list';
+    const selected = mode === 'delete' ? (await pendingInput(db, request, 'group.delete', request.query.from))?.payload.groupIds : undefined;
+    return groupListPage(db, request, reply, { mode, selected });
   });
 
-  app.get('/ib/business-id/groups/new', { schema: { querystring: ScreenQuery }, preHandler: admin }, async function showNewGroupForm(request, reply) {
-    return groupFormPage(db, request, reply, { group: emptyGroup(), action: 'new' });
+  app.get('/ib/business-id/groups/new', { schema: { querystring: FormQuery }, preHandler: admin }, async function showNewGroupForm(request, reply) {
+    const group = (await pendingInput(db, request, 'group.create', request.query.from))?.payload ?? emptyGroup();
+    return groupFormPage(db, request, reply, { group, action: 'new' });
+  });
+
+  // A group's rights, read-only: what グループ一覧 links each group name to.
+  app.get('/ib/business-id/groups/view', { schema: { querystring: GroupViewQuery }, preHandler: admin }, async function showGroup(request, reply) {
+    const { customerId } = actorOf(request);
+    const group = await readGroup(db, customerId, request.query.groupId);
+    if (!group) return groupListPage(db, request, reply, { mode: 'list', error: textsOf(request).groups.chooseGroup }, 404);
+    return render(request, reply, 'business-id/group-view', {
+      t: textsOf(request), group, accounts: await listOrdinaryAccounts(db, customerId), otherRightKeys: OTHER_RIGHT_KEYS,
+    });
   });
 
   app.post('/ib/business-id/groups/new', { schema: { body: NewGroupBody }, attachValidation: true, preHandler: adminPost }, async function proposeNewGroup(request, reply) {
@@ -66,10 +81,11 @@ export const groupsRoutes: FastifyPluginAsync<IbScreenOptions> = async function 
   });
 
   app.get('/ib/business-id/groups/edit', { schema: { querystring: GroupEditQuery }, preHandler: admin }, async function showGroupEditForm(request, reply) {
+    const again = (await pendingInput(db, request, 'group.update', request.query.from))?.payload;
+    if (again) return groupFormPage(db, request, reply, { group: again, groupId: again.groupId, action: 'edit' });
     const group = await readGroup(db, actorOf(request).customerId, request.query.groupId);
-    if (!group) {
-      throw new AppError(400, 'invalid_parameter', { message: { ja: '編集対象グループを選択してください。', en: 'Select the group to edit.' } });
-    }
+    // Nothing (or no longer anything) selected: the selection screen again, with the message.
+    if (!group) return groupListPage(db, request, reply, { mode: 'edit', error: textsOf(request).groups.chooseGroup }, 400);
     return groupFormPage(db, request, reply, { group, groupId: group.id, action: 'edit' });
   });
 
@@ -96,7 +112,8 @@ export const groupsRoutes: FastifyPluginAsync<IbScreenOptions> = async function 
       return await propose(db, request, reply, { kind: 'group.delete', payload: { groupIds: [...new Set(request.body.groupIds)] } });
     } catch (err) {
       const e = formError(err, langOf(request));
-      return groupListPage(db, request, reply, { mode: 'delete', error: e.message }, e.status);
+      const selected = request.validationError ? [] : request.body.groupIds;
+      return groupListPage(db, request, reply, { mode: 'delete', error: e.message, selected }, e.status);
     }
   });
 };

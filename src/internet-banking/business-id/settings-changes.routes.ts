@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { canManageCustomerSettings } from '../../business-id/actor.ts';
+import { canManageCustomerSettings, canManageSecuritySettings } from '../../business-id/actor.ts';
 import { AppError } from '../../shared/errors.ts';
 import { requireRight, requireSession, type IbScreenOptions } from '../ib-pages.ts';
 import { propose } from './business-id.pages.ts';
@@ -11,14 +11,16 @@ import { invalidInput } from './form-input.ts';
 const APPLY_LABELS = { certificate: BUSINESS_ID_TEXTS.confirmation.certificateUse };
 
 /**
- * The お客さま情報（申込・設定） changes (seed 003 §2): ビジネスID管理 申込 and 解約, 電子証明書 解約. Their
- * screens are the internet-banking settings pages; each change is proposed here and made on the
- * shared confirmation screen.
+ * The お客さま情報（申込・設定） changes (seed 003 §2): ビジネスID管理 申込 and 解約 (重要権限), 電子証明書 解約
+ * (セキュリティ関連設定). Their screens are the internet-banking settings pages; each change is proposed
+ * here and made on the shared confirmation screen.
  */
 export const settingsChangesRoutes: FastifyPluginAsync<IbScreenOptions> = async function settingsChangesRoutes(base, opts) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = opts;
   const settingsPost = [opts.verifyForm, requireSession(opts), requireRight(canManageCustomerSettings)];
+  // 電子証明書利用申込・解約 is セキュリティ関連設定 (seed 003 §3-1 row 5), not 重要権限.
+  const securityPost = [opts.verifyForm, requireSession(opts), requireRight(canManageSecuritySettings)];
 
   app.post('/ib/settings/business-id/apply', { schema: { body: BusinessIdApplyBody }, attachValidation: true, preHandler: settingsPost }, async function proposeBusinessIdApplication(request, reply) {
     if (request.validationError) throw invalidInput(request.validationError, APPLY_LABELS);
@@ -36,7 +38,7 @@ export const settingsChangesRoutes: FastifyPluginAsync<IbScreenOptions> = async 
     return propose(db, request, reply, { kind: 'business_id.cancel', payload: {} });
   });
 
-  app.post('/ib/settings/certificate/cancel', { schema: { body: TokenOnlyBody }, preHandler: settingsPost }, async function proposeCertificateCancellation(request, reply) {
+  app.post('/ib/settings/certificate/cancel', { schema: { body: TokenOnlyBody }, preHandler: securityPost }, async function proposeCertificateCancellation(request, reply) {
     return propose(db, request, reply, { kind: 'certificate_service.cancel', payload: {} });
   });
 };

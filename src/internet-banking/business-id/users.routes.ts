@@ -9,8 +9,8 @@ import type { Db } from '../../db/transaction.ts';
 import { AppError } from '../../shared/errors.ts';
 import { isUuid } from '../../shared/ids.ts';
 import { formError, langOf, render, requireRight, requireSession, type IbScreenOptions } from '../ib-pages.ts';
-import { actorOf, propose, textsOf } from './business-id.pages.ts';
-import { MAX_ROWS_PER_FORM, NewUsersBody, ScreenQuery, UserEditBody, UserListQuery, UserSelectionBody, USER_MODES } from './business-id.schemas.ts';
+import { actorOf, pendingInput, propose, textsOf } from './business-id.pages.ts';
+import { FormQuery, MAX_ROWS_PER_FORM, NewUsersBody, UserEditBody, UserListQuery, UserSelectionBody, USER_MODES } from './business-id.schemas.ts';
 import { BUSINESS_ID_TEXTS } from './business-id.texts.ts';
 import { invalidInput } from './form-input.ts';
 
@@ -31,16 +31,16 @@ const SELECTION_LABELS = { userIds: texts.userId };
 
 const emptyRow = (): UserRow => ({ name: '', email: '', groupId: '' });
 
-/** ユーザー一覧 (seed 003 §4), optionally for one group, in list mode or selecting users for an operation. */
-async function userListPage(
-  db: Db, request: FastifyRequest, reply: FastifyReply, data: { mode: UserListMode; group?: string; error?: string }, status = 200,
+/** ユーザー一覧 (seed 003 §4), optionally for one group, in list mode or selecting users for an operation (`selected`: ticked again after 戻る). */
+export async function userListPage(
+  db: Db, request: FastifyRequest, reply: FastifyReply, data: { mode: UserListMode; group?: string; error?: string; selected?: string[] }, status = 200,
 ) {
   const { customerId } = actorOf(request);
   const groups = await listGroups(db, customerId);
   const groupId = groups.find((g) => g.id === data.group)?.id;
   const users = await listUsers(db, customerId, { groupId });
   return render(request, reply, 'business-id/users', {
-    t: textsOf(request), users, groups, groupId: groupId ?? '', mode: data.mode, error: data.error, modes: USER_MODES,
+    t: textsOf(request), users, groups, groupId: groupId ?? '', mode: data.mode, error: data.error, selected: data.selected ?? [], modes: USER_MODES,
     remaining: MAX_USERS_PER_CUSTOMER - (await countMembers(db, customerId)), now: new Date(),
   }, status);
 }
@@ -54,6 +54,17 @@ async function userFormPage(
     t: textsOf(request), groups: await listGroups(db, customerId), remaining: MAX_USERS_PER_CUSTOMER - (await countMembers(db, customerId)),
     maxRows: MAX_ROWS_PER_FORM, nameMaxLength: MAX_USER_NAME_LENGTH, emailMaxLength: MAX_EMAIL_LENGTH, ...data,
   }, status);
+}
+
+/** The edit form's rows for these users, with what was entered for them when `entered` is given (戻る). */
+async function editRows(db: Db, customerId: string, ids: string[], entered?: { userId: string; name: string; email: string; groupId: string | null }[]): Promise<UserRow[]> {
+  const users = (await listUsers(db, customerId)).filter((u) => ids.includes(u.id));
+  if (users.length !== new Set(ids).size) throw new AppError(404, 'not_found');
+  return ids.map((id) => {
+    const u = users.find((x) => x.id === id)!;
+    const e = entered?.find((x) => x.userId === id);
+    return { userId: u.id, loginId: u.login_id, name: e?.name ?? u.name, email: e?.email ?? u.email, groupId: (e ? e.groupId : u.group_id) ?? '', master: u.role === 'master' };
+  });
 }
 
 /** The operations on users chosen in ユーザー一覧, each proposed for confirmation. */
@@ -71,11 +82,27 @@ export const usersRoutes: FastifyPluginAsync<IbScreenOptions> = async function u
   const adminPost = [opts.verifyForm, ...admin];
 
   app.get('/ib/business-id/users', { schema: { querystring: UserListQuery }, preHandler: admin }, async function showUsers(request, reply) {
-    return userListPage(db, request, reply, { mode: request.query.mode ?? 'list', group: request.query.group });
+    const mode: UserListMode = request.query.mode ?? 'list';
+    const selection = SELECTIONS.find((x) => x.mode === String(mode));
+    const selected = selection ? (await pendingInput(db, request, selection.kind, request.query.from))?.payload.userIds : undefined;
+    return userListPage(db, request, reply, { mode, group: request.query.group, selected });
   });
 
-  app.get('/ib/business-id/users/new', { schema: { querystring: ScreenQuery }, preHandler: admin }, async function showNewUsersForm(request, reply) {
-    return userFormPage(db, request, reply, { rows: [emptyRow()], action: 'new' });
+  app.get('/ib/business-id/users/new', { schema: { querystring: FormQuery }, preHandler: admin }, async function showNewUsersForm(request, reply) {
+    // Users belong to a group: without one, say what to do first instead of an empty choice.
+    if ((await listGroups(db, actorOf(request).customerId)).length === 0) {
+      return userListPage(db, request, reply, { mode: 'list', error: textsOf(request).users.needGroup }, 409);
+    }
+    const entered = (await pendingInput(db, request, 'user.create', request.query.from))?.payload.users;
+    return userFormPage(db, request, reply, { rows: entered && entered.length > 0 ? entered : [emptyRow()], action: 'new' });
+  });
+
+  // 戻る from the confirmation of ユーザー編集: the edit form with what was entered.
+  app.get('/ib/business-id/users/edit', { schema: { querystring: FormQuery }, preHandler: admin }, async function showUserEditFormAgain(request, reply) {
+    const entered = (await pendingInput(db, request, 'user.update', request.query.from))?.payload.users;
+    if (!entered) return userListPage(db, request, reply, { mode: 'edit' });
+    const rows = await editRows(db, actorOf(request).customerId, entered.map((u) => u.userId), entered);
+    return userFormPage(db, request, reply, { action: 'edit', rows });
   });
 
   app.post('/ib/business-id/users/new', { schema: { body: NewUsersBody }, attachValidation: true, preHandler: adminPost }, async function proposeNewUsers(request, reply) {
@@ -102,15 +129,16 @@ export const usersRoutes: FastifyPluginAsync<IbScreenOptions> = async function u
   app.post('/ib/business-id/users/edit', { schema: { body: UserSelectionBody }, attachValidation: true, preHandler: adminPost }, async function showUserEditForm(request, reply) {
     try {
       if (request.validationError) throw invalidInput(request.validationError, SELECTION_LABELS);
-      const ids = request.body.userIds.filter(isUuid);
-      if (ids.length === 0) throw new AppError(400, 'invalid_parameter', { message: { ja: '編集対象ユーザーを選択してください。', en: 'Select the users to edit.' } });
-      const users = (await listUsers(db, actorOf(request).customerId)).filter((u) => ids.includes(u.id));
-      if (users.length !== new Set(ids).size) throw new AppError(404, 'not_found');
-      const rows = users.map((u) => ({ userId: u.id, loginId: u.login_id, name: u.name, email: u.email, groupId: u.group_id ?? '', master: u.role === 'master' }));
+      const ids = [...new Set(request.body.userIds.filter(isUuid))];
+      const texts = BUSINESS_ID_TEXTS.users;
+      if (ids.length === 0) throw new AppError(400, 'invalid_parameter', { message: texts.chooseUsers });
+      const rows = await editRows(db, actorOf(request).customerId, ids);
+      // Seed 003 §4-2: the master's details are the master's own; a group administrator is not offered them.
+      if (actorOf(request).role !== 'master' && rows.some((r) => r.master)) throw new AppError(403, 'master_protected', { message: texts.masterNotEditable });
       return await userFormPage(db, request, reply, { action: 'edit', rows });
     } catch (err) {
       const e = formError(err, langOf(request));
-      return userListPage(db, request, reply, { mode: 'edit', error: e.message }, e.status);
+      return userListPage(db, request, reply, { mode: 'edit', error: e.message, selected: request.validationError ? [] : request.body.userIds }, e.status);
     }
   });
 
@@ -141,7 +169,7 @@ export const usersRoutes: FastifyPluginAsync<IbScreenOptions> = async function u
         return await propose(db, request, reply, { kind, payload: { userIds: [...new Set(request.body.userIds)] } });
       } catch (err) {
         const e = formError(err, langOf(request));
-        return userListPage(db, request, reply, { mode, error: e.message }, e.status);
+        return userListPage(db, request, reply, { mode, error: e.message, selected: request.validationError ? [] : request.body.userIds }, e.status);
       }
     });
   }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { sql } from 'kysely';
 import { logOutOfInternetBanking } from '../../../src/auth/ib-logout.service.ts';
 import {
-  createIbSession, endIbSession, endIbSessionsOfUsers, IB_ABSOLUTE_TIMEOUT_MS, IB_IDLE_TIMEOUT_MS, touchIbSession,
+  createIbSession, endedSessionReason, endIbSession, endIbSessionsOfUsers, IB_ABSOLUTE_TIMEOUT_MS, IB_IDLE_TIMEOUT_MS, touchIbSession,
 } from '../../../src/auth/ib-sessions.repository.ts';
 import { seedDemoData } from '../../../src/db/seed/seed.ts';
 import { tokenHash } from '../../../src/shared/secret-hash.ts';
@@ -58,4 +58,22 @@ t.test('logging out ends the session and records it; a dead token records nothin
   await logOutOfInternetBanking(db, token, context);
   await logOutOfInternetBanking(db, undefined, context);
   t.equal((await db.selectFrom('audit_events').select('id').where('type', '=', 'logout').execute()).length, 1);
+});
+
+t.test('a session ended by a login elsewhere is known as such; one that expired or logged out is not', async (t) => {
+  const first = await createIbSession(db, member.id);
+  t.equal(await endedSessionReason(db, first), undefined, 'live: nothing ended');
+  const second = await createIbSession(db, member.id);
+  t.equal(await touchIbSession(db, first), undefined);
+  t.equal(await endedSessionReason(db, first), 'replaced');
+  const ev = await db.selectFrom('audit_events').select(['type', 'actor_user_id', 'customer_id']).where('type', '=', 'session.replaced').orderBy('id', 'desc').executeTakeFirstOrThrow();
+  t.same(ev, { type: 'session.replaced', actor_user_id: member.id, customer_id: member.customer_id }, 'audited for the customer to see');
+  await endIbSession(db, second);
+  t.equal(await endedSessionReason(db, second), undefined, 'logged out is not "replaced"');
+  const third = await createIbSession(db, member.id);
+  await db.updateTable('ib_sessions').set({ last_seen_at: sql<Date>`now() - interval '1 hour'` }).where('token_hash', '=', tokenHash(third)).execute();
+  await createIbSession(db, member.id);
+  t.equal(await endedSessionReason(db, third), undefined, 'an idle-expired session was not replaced, it had already ended');
+  t.equal(await endedSessionReason(db, 'not-a-token'), undefined);
+  t.equal(await endedSessionReason(db, undefined), undefined);
 });

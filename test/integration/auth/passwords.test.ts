@@ -1,7 +1,7 @@
 import t from 'tap';
 import { sql } from 'kysely';
 import {
-  completeLoginReset, findLoginReset, issueLoginReset, MAX_RESET_CODE_ATTEMPTS, RESET_CODE_TTL_MINUTES, RESET_CODE_TTL_MS,
+  completeLoginReset, findLoginReset, issueLoginReset, loginResetExhausted, MAX_RESET_CODE_ATTEMPTS, RESET_CODE_TTL_MINUTES, RESET_CODE_TTL_MS,
 } from '../../../src/auth/passwords.service.ts';
 import { seedDemoData } from '../../../src/db/seed/seed.ts';
 import { AppError } from '../../../src/shared/errors.ts';
@@ -65,4 +65,20 @@ t.test(`after ${MAX_RESET_CODE_ATTEMPTS} wrong codes or past its lifetime the re
   const fresh = await issueLoginReset(db, { userId: target.id, codeKey });
   await db.updateTable('password_resets').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('consumed_at', 'is', null).execute();
   await t.rejects(completeLoginReset(db, { ...input, token: fresh.token, code: fresh.code }), { code: 'reset_invalid' });
+});
+
+t.test(`the ${MAX_RESET_CODE_ATTEMPTS}th wrong 認証番号 and every try after it say the tries are used up, not "wrong or expired"`, async (t) => {
+  await db.updateTable('users').set({ status: 'reset_pending' }).where('id', '=', target.id).execute();
+  const { token, code } = await issueLoginReset(db, { userId: target.id, codeKey });
+  const input = { token, newPassword: 'Reset2026ef', newPasswordConfirm: 'Reset2026ef', codeKey, bounds };
+  const wrong = code === '000000' ? '111111' : '000000';
+  const message = async (c: string) => ((await completeLoginReset(db, { ...input, code: c }).catch((e: unknown) => e)) as AppError).localized('ja');
+  for (let i = 1; i < MAX_RESET_CODE_ATTEMPTS; i++) t.match(await message(wrong), '正しくないか', `try ${i}: wrong or expired`);
+  t.notOk(await loginResetExhausted(db, token));
+  t.match(await message(wrong), `入力回数が上限（${MAX_RESET_CODE_ATTEMPTS}回）に達した`, 'the last try says so, with the number from the constant');
+  t.ok(await loginResetExhausted(db, token));
+  t.match(await message(code), '入力回数が上限', 'even the right code afterwards');
+  await db.updateTable('password_resets').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('consumed_at', 'is', null).execute();
+  t.notOk(await loginResetExhausted(db, token), 'once expired, it is simply expired');
+  t.match(await message(code), '正しくないか');
 });

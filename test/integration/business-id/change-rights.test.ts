@@ -7,13 +7,17 @@ import { storedChange, type ChangeKind } from '../../../src/business-id/changes.
 const base: Actor = {
   id: 'u', customerId: 'c', customerName: '青空商事', customerKind: 'corporate', businessIdActive: true, certificateServiceActive: false,
   loginId: '1000000001', name: '青空 太郎', email: 'm@example.test', role: 'master', status: 'active', groupId: null, groupName: null,
-  transactionPasswordLocked: false, lastLoginAt: null, rights: { userAdmin: true, auditLogView: true, importantOperations: true },
+  transactionPasswordLocked: false, lastLoginAt: null, rights: { userAdmin: true, auditLogView: true, importantOperations: true, securitySettings: true },
 };
 const member = (rights: Partial<Actor['rights']>): Actor => ({
-  ...base, role: 'member', groupId: 'g', rights: { userAdmin: false, auditLogView: false, importantOperations: false, ...rights },
+  ...base, role: 'member', groupId: 'g', rights: { userAdmin: false, auditLogView: false, importantOperations: false, securitySettings: false, ...rights },
 });
 
-const SETTINGS: ChangeKind[] = ['business_id.apply', 'business_id.cancel', 'certificate_service.cancel'];
+/** ビジネスID管理 申込・解約: オプションサービス under 重要権限 (seed 003 §3-1 row 4). */
+const OPTION_SERVICE: ChangeKind[] = ['business_id.apply', 'business_id.cancel'];
+/** 電子証明書利用申込・解約: セキュリティ関連設定 (row 5). */
+const SECURITY: ChangeKind[] = ['certificate_service.cancel'];
+const SETTINGS: ChangeKind[] = [...OPTION_SERVICE, ...SECURITY];
 const BUSINESS_ID: ChangeKind[] = ['group.create', 'group.update', 'group.delete', 'user.create', 'user.update', 'user.delete', 'password.login_reset', 'password.transaction_reset'];
 
 t.test('the corporate master may make every change', async (t) => {
@@ -26,10 +30,16 @@ t.test('グループ・ユーザー権限設定 allows group and user changes, n
   for (const kind of SETTINGS) t.notOk(mayMakeChange(admin, kind), kind);
 });
 
-t.test('重要権限 allows お客さま情報 changes, not group and user changes', async (t) => {
+t.test('重要権限 allows the オプションサービス changes only (not 電子証明書 解約, not groups and users)', async (t) => {
   const important = member({ importantOperations: true });
-  for (const kind of SETTINGS) t.ok(mayMakeChange(important, kind), kind);
-  for (const kind of BUSINESS_ID) t.notOk(mayMakeChange(important, kind), kind);
+  for (const kind of OPTION_SERVICE) t.ok(mayMakeChange(important, kind), kind);
+  for (const kind of [...SECURITY, ...BUSINESS_ID]) t.notOk(mayMakeChange(important, kind), kind);
+});
+
+t.test('セキュリティ関連設定 allows 電子証明書 解約 (seed 003 §3-1 row 5) and nothing else', async (t) => {
+  const security = member({ securitySettings: true });
+  for (const kind of SECURITY) t.ok(mayMakeChange(security, kind), kind);
+  for (const kind of [...OPTION_SERVICE, ...BUSINESS_ID]) t.notOk(mayMakeChange(security, kind), kind);
 });
 
 t.test('without ビジネスID管理, only its 申込 side (お客さま情報) is open; individuals have neither', async (t) => {

@@ -212,7 +212,10 @@ t.test('a reset URL expires after 30 minutes and after 5 wrong 認証番号', as
   await c.get(url);
   const wrong = code === '000000' ? '111111' : '000000';
   for (let i = 0; i < 5; i++) await c.post(url, { code: wrong, newPassword: 'NewPass2025', newPasswordConfirm: 'NewPass2025' });
-  t.equal((await c.post(url, { code, newPassword: 'NewPass2025', newPasswordConfirm: 'NewPass2025' })).statusCode, 400, 'locked after 5 attempts');
+  // Contract (issue 11 point 8): once the tries are used up, the URL is gone and the page says why.
+  const locked = await c.post(url, { code, newPassword: 'NewPass2025', newPasswordConfirm: 'NewPass2025' });
+  t.equal(locked.statusCode, 410, 'locked after 5 attempts');
+  t.match(visibleText(locked.body), '認証番号の入力回数が上限');
   t.equal((await c.get(url)).statusCode, 410);
   await db.updateTable('password_resets').set({ attempts: 0, expires_at: sql<Date>`now() - interval '1 second'` }).where('user_id', '=', target.id).execute();
   t.equal((await c.post(url, { code, newPassword: 'NewPass2025', newPasswordConfirm: 'NewPass2025' })).statusCode, 400, 'expired');

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { listCustomerAccounts } from '../../../src/accounts/accounts.repository.ts';
 import {
   AUDIT_PAGE_SIZE, jstDayStart, listAuditUsers, previousLoginAt, recordAudit, searchAuditEvents,
 } from '../../../src/audit/audit.repository.ts';
@@ -19,14 +18,6 @@ t.test('jstDayStart: the instant a Japanese calendar day begins, and only for re
   }
 });
 
-t.test('the home accounts: the customer\'s own, 代表口座 first', async (t) => {
-  const accounts = await listCustomerAccounts(db, corp.id);
-  t.ok(accounts.length > 0);
-  t.equal(accounts[0]!.is_primary, true);
-  const all = await db.selectFrom('accounts').select('customer_id').execute();
-  t.equal(accounts.length, all.filter((a) => a.customer_id === corp.id).length, 'no other customer\'s accounts');
-});
-
 t.test('前回ログイン is the success before the latest one', async (t) => {
   const u = await user('1000000004');
   t.equal(await previousLoginAt(db, u.id), undefined, 'no previous login before the second');
@@ -44,15 +35,32 @@ t.test('searching the audit trail: by customer, by user as actor or subject, by 
   await recordAudit(db, { type: 'test.about_a', customerId: corp.id, actorUserId: b.id, subjectUserId: a.id });
   await recordAudit(db, { type: 'test.by_b', customerId: corp.id, actorUserId: b.id });
   await recordAudit(db, { type: 'test.other_customer', customerId: null });
-  const types = (rows: { type: string }[]) => rows.map((r) => r.type);
+  const types = (page: { events: { type: string }[] }) => page.events.map((r) => r.type);
   const all = await searchAuditEvents(db, { customerId: corp.id });
   t.notOk(types(all).includes('test.other_customer'));
   t.same(types(await searchAuditEvents(db, { customerId: corp.id, userId: a.id })).filter((x) => x.startsWith('test.')), ['test.about_a', 'test.by_a'], 'newest first');
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date());
   t.ok(types(await searchAuditEvents(db, { customerId: corp.id, from: today, to: today })).includes('test.by_b'));
-  t.same(await searchAuditEvents(db, { customerId: corp.id, from: '2000-01-01', to: '2000-01-02' }), []);
+  t.same((await searchAuditEvents(db, { customerId: corp.id, from: '2000-01-01', to: '2000-01-02' })).events, []);
   await t.rejects(searchAuditEvents(db, { customerId: corp.id, from: '2026-02-30' }), { status: 400, code: 'invalid_parameter' }, 'a caller that skipped validation gets a 400, never a database error');
-  t.ok(all.length <= AUDIT_PAGE_SIZE);
+  t.ok(all.events.length <= AUDIT_PAGE_SIZE);
+});
+
+t.test('paging is keyset on id: every event of the customer once, newest first, whatever is added meanwhile', async (t) => {
+  const u = await user('1000000002');
+  for (let i = 0; i < AUDIT_PAGE_SIZE + 7; i += 1) await recordAudit(db, { type: 'test.paging', customerId: corp.id, actorUserId: u.id });
+  const expected = (await db.selectFrom('audit_events').select('id').where('customer_id', '=', corp.id).orderBy('id', 'desc').execute()).map((r) => r.id);
+  const seen: string[] = [];
+  let before: string | undefined;
+  for (let i = 0; i < 20; i += 1) {
+    const page = await searchAuditEvents(db, { customerId: corp.id, before });
+    t.ok(page.events.length <= AUDIT_PAGE_SIZE);
+    seen.push(...page.events.map((e) => e.id));
+    if (i === 0) await recordAudit(db, { type: 'test.meanwhile', customerId: corp.id });
+    if (!page.olderThan) break;
+    before = page.olderThan;
+  }
+  t.same(seen, expected, 'no event repeated or skipped; the one added meanwhile is not on later pages');
 });
 
 t.test('the users of the filter include deleted ones, whose names label old events', async (t) => {
