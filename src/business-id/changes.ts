@@ -209,12 +209,11 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
       await membersOf(db, actor.customerId, change.payload.userIds);
       return;
     }
+    // Who may: 重要権限 (seed 003 §3-1: オプションサービスの申込・変更・解約), through mayMakeChange above.
     case 'business_id.apply':
-      if (!isMaster) throw forbidden();
       if (actor.businessIdActive) throw new AppError(409, 'business_id_already_active');
       return;
     case 'business_id.cancel':
-      if (!isMaster) throw forbidden();
       if (!actor.businessIdActive) throw new AppError(409, 'business_id_not_active');
       if (actor.certificateServiceActive) throw new AppError(409, 'certificate_service_active');
       return;

@@ -85,6 +85,10 @@ t.test('domain rules for every actor, checked without any screen', async (t) => 
   await t.resolves(checkChange(db, master, { kind: 'group.delete', payload: { groupIds: [admin.groupId!] } }));
   await t.rejects(checkChange(db, { ...master, certificateServiceActive: true }, { kind: 'business_id.cancel', payload: {} }), { code: 'certificate_service_active' });
   await t.rejects(checkChange(db, { ...master, businessIdActive: false }, { kind: 'business_id.cancel', payload: {} }), { code: 'business_id_not_active' });
+  // Seed 003 §3-1: 重要権限 covers オプションサービスの申込・解約, not only the master.
+  const important = { ...admin, rights: { ...admin.rights, importantOperations: true } };
+  await t.resolves(checkChange(db, important, { kind: 'business_id.cancel', payload: {} }), '重要権限 may cancel ビジネスID管理');
+  await t.rejects(checkChange(db, { ...important, certificateServiceActive: true }, { kind: 'business_id.cancel', payload: {} }), { code: 'certificate_service_active' });
 });
 
 t.test('updateGroup refuses on its own what the screens already check (defence in depth)', async (t) => {
