@@ -5,7 +5,7 @@ import {
   assertPassword, confirmationMismatch, LOGIN_PASSWORD_LABEL, samePasswords, TRANSACTION_PASSWORD_LABEL, type PasswordBounds,
 } from './password-policy.ts';
 import { inTransaction, type Db } from '../db/transaction.ts';
-import { setupPurpose } from './setup-purpose.ts';
+import { lockUserInSetup } from './setup-purpose.ts';
 import { AppError } from '../shared/errors.ts';
 import { codeHash, codesEqual, hashSecret, randomDigits, tokenHash, verifySecret } from '../shared/secret-hash.ts';
 
@@ -58,15 +58,8 @@ export async function completeFirstLoginSetup(
   const txHash = await hashSecret(input.transactionPassword);
   const loginHash = changeLogin ? await hashSecret(input.newLoginPassword) : undefined;
   await inTransaction(db, async (trx) => {
-    const user = await trx
-      .selectFrom('users')
-      .select(['id', 'customer_id', 'login_id', 'status', 'login_password_hash'])
-      .where('id', '=', input.userId)
-      .where('deleted_at', 'is', null)
-      .forUpdate()
-      .executeTakeFirst();
     // A user whose 取引パスワード alone was reset sets only that (completeTransactionPasswordReset).
-    if (!user || user.status !== 'setup_required' || (await setupPurpose(trx, user.id)) !== 'first_login') throw new AppError(409, 'conflict');
+    const user = await lockUserInSetup(trx, input.userId, 'first_login');
     if (!changeLogin && (await verifySecret(user.login_password_hash, input.transactionPassword))) throw samePasswords();
     await trx
       .updateTable('users')

@@ -33,6 +33,22 @@ export async function setupPurpose(db: Db, userId: string): Promise<SetupPurpose
 }
 
 /**
+ * The user row, locked for the rest of the transaction, when the user's pending setup is of this
+ * purpose; 409 `conflict` otherwise (finished meanwhile, another setup, gone). Both setups start here.
+ */
+export async function lockUserInSetup(trx: Db, userId: string, purpose: SetupPurpose) {
+  const user = await trx
+    .selectFrom('users')
+    .select(['id', 'customer_id', 'login_id', 'status', 'login_password_hash'])
+    .where('id', '=', userId)
+    .where('deleted_at', 'is', null)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!user || user.status !== 'setup_required' || (await setupPurpose(trx, user.id)) !== purpose) throw new AppError(409, 'conflict');
+  return user;
+}
+
+/**
  * 取引パスワードの再設定 (seed 003 §4-5): the user sets a new 取引パスワード, different from their login
  * password, and is `active` again. The login password is not touched.
  */
@@ -44,16 +60,7 @@ export async function completeTransactionPasswordReset(
   if (input.transactionPassword !== input.transactionPasswordConfirm) throw confirmationMismatch();
   const hash = await hashSecret(input.transactionPassword);
   await inTransaction(db, async (trx) => {
-    const user = await trx
-      .selectFrom('users')
-      .select(['id', 'customer_id', 'login_id', 'status', 'login_password_hash'])
-      .where('id', '=', input.userId)
-      .where('deleted_at', 'is', null)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!user || user.status !== 'setup_required' || (await setupPurpose(trx, user.id)) !== 'transaction_password_reset') {
-      throw new AppError(409, 'conflict');
-    }
+    const user = await lockUserInSetup(trx, input.userId, 'transaction_password_reset');
     if (await verifySecret(user.login_password_hash, input.transactionPassword)) throw samePasswords();
     await trx
       .updateTable('users')

@@ -67,6 +67,22 @@ async function loadConfirmable(db: Db, actor: Actor, id: string): Promise<Pendin
   return change;
 }
 
+/**
+ * The change the URL names, or the reply already sent when it was made or expired meanwhile (the list
+ * with the message): `undefined` then means the handler is done.
+ */
+async function confirmableOrListPage(db: Db, request: FastifyRequest, reply: FastifyReply, id: string): Promise<PendingChange | undefined> {
+  try {
+    return await loadConfirmable(db, actorOf(request), id);
+  } catch (err) {
+    if (isExpired(err)) {
+      await expiredPage(db, request, reply, id, err);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
 /** The confirmation screen: the change as it will be made, 取引パスワード and メールトークン. */
 async function confirmPage(db: Db, request: FastifyRequest, reply: FastifyReply, pending: PendingChange, data: Record<string, unknown> = {}, status = 200) {
   const { customerId } = actorOf(request);
@@ -107,13 +123,8 @@ export const confirmRoutes: FastifyPluginAsync<IbScreenOptions> = async function
 
   app.get('/ib/confirm/:id', { schema: { params: ConfirmParams, querystring: ConfirmQuery }, preHandler: session }, async function showConfirmation(request, reply) {
     const actor = actorOf(request);
-    let change: PendingChange;
-    try {
-      change = await loadConfirmable(db, actor, request.params.id);
-    } catch (err) {
-      if (isExpired(err)) return expiredPage(db, request, reply, request.params.id, err);
-      throw err;
-    }
+    const change = await confirmableOrListPage(db, request, reply, request.params.id);
+    if (!change) return reply;
     let sent = false;
     if (!(await hasLiveMailToken(db, actor, change))) {
       await sendMailToken(opts, request, change);
@@ -131,13 +142,8 @@ export const confirmRoutes: FastifyPluginAsync<IbScreenOptions> = async function
 
   app.post('/ib/confirm/:id', { schema: { params: ConfirmParams, body: ConfirmBody }, attachValidation: true, preHandler: [opts.verifyForm, session] }, async function confirmAndApply(request, reply) {
     const actor = actorOf(request);
-    let change: PendingChange;
-    try {
-      change = await loadConfirmable(db, actor, request.params.id);
-    } catch (err) {
-      if (isExpired(err)) return expiredPage(db, request, reply, request.params.id, err);
-      throw err;
-    }
+    const change = await confirmableOrListPage(db, request, reply, request.params.id);
+    if (!change) return reply;
     const context = requestContext(request);
     let result: ApplyResult;
     try {
