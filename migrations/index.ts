@@ -8,6 +8,11 @@ import * as m1002 from './2026_11_21_1002_create_dpop_proof_jtis.ts';
 import * as m1003 from './2026_11_21_1003_notify_client_changes.ts';
 import * as m2001 from './2026_11_21_2001_create_ib_sessions_and_pending_changes.ts';
 import * as m3001 from './2026_12_04_3001_create_exchange_rates.ts';
+import * as m4101 from './2026_12_04_4101_edit_versions.ts';
+import * as m4201 from './2026_12_04_4201_grant_interaction_claim.ts';
+import * as m4301 from './2026_12_04_4301_grant_life.ts';
+import * as m4401 from './2026_12_04_4401_create_sent_notifications.ts';
+import * as m4501 from './2026_12_04_4501_create_revoked_access_tokens.ts';
 
 /** Every migration, statically imported so they are type-checked and no directory is scanned at run time. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +25,9 @@ export const migrations: Record<string, Migration> = {
   '2026_11_21_1003_notify_client_changes': m1003,
   '2026_11_21_2001_create_ib_sessions_and_pending_changes': m2001,
   '2026_12_04_3001_create_exchange_rates': m3001,
+  '2026_12_04_4101_edit_versions': m4101,
+  '2026_12_04_4201_grant_interaction_claim': m4201,
+  '2026_12_04_4301_grant_life': m4301,
+  '2026_12_04_4401_create_sent_notifications': m4401,
+  '2026_12_04_4501_create_revoked_access_tokens': m4501,
 };

@@ -21,6 +21,7 @@ import { internetBankingPlugin } from './internet-banking/ib.plugin.ts';
 import { createMailer } from './mail/mailer.ts';
 import { mailboxRoutes } from './dev-mailbox/dev-mailbox.routes.ts';
 import { registerErrorHandling } from './shared/error-handler.ts';
+import { registerInputGuard } from './shared/input-guard.ts';
 import { registerSecurityHeaders } from './shared/security-headers.ts';
 import { ErrorResponseSchema } from './shared/error.schemas.ts';
 import { PUBLIC_DIR, registerViews } from './shared/views.ts';
@@ -98,6 +99,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   registerSecurityHeaders(server);
   await app.register(cookie, { secret: deps.secrets.cookieKeys });
   await app.register(formbody);
+  // Every form, query and JSON body Fastify parses is refused here if it carries a NUL or a lone surrogate.
+  registerInputGuard(server);
   await registerViews(server);
   registerErrorHandling(server);
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/assets/', index: false, maxAge: '1h' });

@@ -3,17 +3,18 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { createAuthorizationServer } from './oidc/authorization-server.ts';
-import { deleteExpiredPayloads, scheduleCleanup } from './oidc/payload-cleanup.ts';
-import { deleteExpiredProofJtis } from './resource-api/dpop.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { openConfiguredDb } from './db/create-db.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { formatDemoCredentials } from './db/seed/demo-data.ts';
+import { startJobs, type JobRunner } from './jobs/jobs.ts';
+import { createMailer } from './mail/mailer.ts';
 import { seedDemoData } from './db/seed/seed.ts';
 import { startupBanner } from './startup-banner.ts';
 import { createLogger } from './shared/logger.ts';
 import { resolveLocalSecrets } from './shared/local-secrets.ts';
 import { loadServerTls } from './tls/server-certificate.ts';
+import { armCrashPoint } from './shared/crash-points.ts';
 
 /**
  * Entry point (the only reader of process.env and the only file that listens): configuration,
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
+    armCrashPoint(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`renkei: ${err.message}\n`);
@@ -40,8 +42,15 @@ async function main(): Promise<void> {
   const database = await openConfiguredDb(config);
   logger.info({ database: database.kind }, 'database opened');
   if (config.migrateOnStart) {
-    const applied = await migrateToLatest(database.db);
-    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    // A migration may rewrite large tables, or wait for another instance's migration lock: on
+    // PostgreSQL it gets its own connection without the request path's statement budget.
+    const migrationDb = database.kind === 'postgres' ? await openConfiguredDb(config, 1, { statementTimeoutMs: 0 }) : database;
+    try {
+      const applied = await migrateToLatest(migrationDb.db);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    } finally {
+      if (migrationDb !== database) await migrationDb.close();
+    }
   }
   if (config.seedDemoData) {
     const summary = await seedDemoData(database.db, { initialAccessToken: secrets.initialAccessToken });
@@ -60,18 +69,16 @@ async function main(): Promise<void> {
   const mtls = await buildApp(deps, { listener: 'mtls', https: { ...tlsBase, requestCert: true, rejectUnauthorized: false } });
 
   const apps: FastifyInstance[] = [main, mtls];
-  const stopCleanup = scheduleCleanup({
-    oidcPayloads: () => deleteExpiredPayloads(database.db),
-    dpopProofs: () => deleteExpiredProofJtis(database.db),
-  }, {
-    everyMs: 5 * 60_000,
-    onDeleted: (task, n) => logger.debug({ task, deleted: n }, 'expired rows removed'),
-    onError: (err) => logger.warn({ err }, 'cleanup of expired rows failed'),
-  });
+  // Scheduled work (DESIGN §16) starts once the schema is current; instances with JOBS=false only serve.
+  const jobsMailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, db: database.db, logger });
+  let jobs: Promise<JobRunner> | undefined;
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'closing after an unexpected error');
     else logger.info({ signal }, 'shutting down');
-    stopCleanup();
+    // The sweep in progress finishes (or is abandoned to a retry) before the database closes under it.
+    await jobs?.then((j) => j.stop(Math.floor(config.shutdownGraceMs / 2)))
+      .catch((e: unknown) => logger.warn({ err: e }, 'scheduled work did not stop cleanly'));
+    jobsMailer.close();
     await Promise.allSettled(apps.map((a) => a.close()));
     await database.close();
   });
@@ -81,6 +88,15 @@ async function main(): Promise<void> {
   const readyMs = Math.round(performance.now());
   logger.info({ readyMs, main: main.addresses(), mtls: mtls.addresses(), tls: tls.source }, 'renkei ready');
   process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demoCredentials: config.seedDemoData ? formatDemoCredentials() : undefined, initialAccessToken: secrets.initialAccessToken }));
+  // After the listeners: serving does not wait for the scheduler (pg-boss creates or migrates its schema on first start).
+  if (config.jobs) {
+    jobs = startJobs({
+      db: database.db, kind: database.kind, databaseUrl: config.databaseUrl, logger, deliverMail: () => jobsMailer.deliverStored(),
+      config: { publicUrl: config.publicUrl, consentReminderDays: config.consentReminderDays },
+    });
+    await jobs;
+    logger.info('scheduled work started');
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/transaction.ts';
 import { invalidParameter } from '../shared/errors.ts';
 
@@ -113,16 +114,19 @@ export async function searchAuditEvents(db: Db, s: AuditSearch) {
   return { events, olderThan: rows.length > AUDIT_PAGE_SIZE ? events.at(-1)?.id : undefined };
 }
 
-/** The names of the API連携先 the events mention (the partner's service name), by client id. */
+/**
+ * The names of the API連携先 the events mention, by client id: the client's own `client_name` (one
+ * partner may run several services), the partner's service name for clients registered without one.
+ */
 export async function clientNames(db: Db, clientIds: string[]): Promise<Map<string, string>> {
   if (clientIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('oauth_clients')
     .innerJoin('partners', 'partners.id', 'oauth_clients.partner_id')
-    .select(['oauth_clients.client_id', 'partners.service_name'])
+    .select(['oauth_clients.client_id', sql<string>`coalesce(oauth_clients.metadata->>'client_name', partners.service_name)`.as('name')])
     .where('oauth_clients.client_id', 'in', clientIds)
     .execute();
-  return new Map(rows.map((r) => [r.client_id, r.service_name]));
+  return new Map(rows.map((r) => [r.client_id, r.name]));
 }
 
 /** The customer's groups by id, to name the groups old events mention (deleted ones are not found). */

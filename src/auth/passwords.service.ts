@@ -140,19 +140,26 @@ export async function completeLoginReset(
 ): Promise<{ loginId: string }> {
   const reset = await findLoginReset(db, input.token);
   if (!reset || reset.status !== 'reset_pending') throw (await loginResetExhausted(db, input.token)) ? resetExhausted() : resetInvalid();
-  const code = input.code.trim();
-  if (!/^[0-9]{6}$/.test(code) || !codesEqual(codeHash(input.codeKey, reset.id, code), reset.code_hash)) {
-    const counted = await db
-      .updateTable('password_resets')
-      .set((eb) => ({ attempts: sql<number>`least(${eb.ref('attempts')} + 1, ${MAX_RESET_CODE_ATTEMPTS})` }))
-      .where('id', '=', reset.id)
-      .returning('attempts')
-      .executeTakeFirst();
-    await recordAudit(db, { type: 'password.reset_code_failure', outcome: 'failure', customerId: reset.customer_id, actorUserId: reset.user_id, actorLoginId: reset.login_id, context: input.context });
-    throw (counted?.attempts ?? MAX_RESET_CODE_ATTEMPTS) >= MAX_RESET_CODE_ATTEMPTS ? resetExhausted() : resetInvalid();
-  }
+  // The new password's rules first: a correct 認証番号 with a rejected password must not cost a try.
   assertPassword(input.newPassword, input.bounds, LOGIN_PASSWORD_LABEL);
   if (input.newPassword !== input.newPasswordConfirm) throw confirmationMismatch();
+  // One conditional UPDATE claims a try; only a request whose increment succeeded compares the code, so
+  // parallel guesses get exactly MAX_RESET_CODE_ATTEMPTS evaluations.
+  const claimed = await db
+    .updateTable('password_resets')
+    .set((eb) => ({ attempts: sql<number>`${eb.ref('attempts')} + 1` }))
+    .where('id', '=', reset.id)
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .where('attempts', '<', MAX_RESET_CODE_ATTEMPTS)
+    .returning('attempts')
+    .executeTakeFirst();
+  if (!claimed) throw (await loginResetExhausted(db, input.token)) ? resetExhausted() : resetInvalid();
+  const code = input.code.trim();
+  if (!/^[0-9]{6}$/.test(code) || !codesEqual(codeHash(input.codeKey, reset.id, code), reset.code_hash)) {
+    await recordAudit(db, { type: 'password.reset_code_failure', outcome: 'failure', customerId: reset.customer_id, actorUserId: reset.user_id, actorLoginId: reset.login_id, context: input.context });
+    throw claimed.attempts >= MAX_RESET_CODE_ATTEMPTS ? resetExhausted() : resetInvalid();
+  }
   const hash = await hashSecret(input.newPassword);
   await inTransaction(db, async (trx) => {
     const used = await trx.updateTable('password_resets').set({ consumed_at: sql<Date>`now()` }).where('id', '=', reset.id).where('consumed_at', 'is', null).returning('id').executeTakeFirst();

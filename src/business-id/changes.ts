@@ -4,6 +4,7 @@ import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import type { Database } from '../db/database.ts';
 import type { Db } from '../db/transaction.ts';
 import type { MailMessage } from '../mail/mailer.ts';
+import { enqueueMails } from '../mail/outbox.repository.ts';
 import { AppError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { revokeGrantsOfUsers } from '../partners/grants.service.ts';
@@ -26,10 +27,10 @@ import { assertUsersFit, createUser, MAX_USERS_PER_CUSTOMER } from './users.serv
  */
 export type Change =
   | { kind: 'group.create'; payload: { name: string; permissions: GroupPermissions } }
-  | { kind: 'group.update'; payload: { groupId: string; name: string; permissions: GroupPermissions } }
+  | { kind: 'group.update'; payload: { groupId: string; version: number; name: string; permissions: GroupPermissions } }
   | { kind: 'group.delete'; payload: { groupIds: string[] } }
   | { kind: 'user.create'; payload: { users: { name: string; email: string; groupId: string }[] } }
-  | { kind: 'user.update'; payload: { users: { userId: string; name: string; email: string; groupId: string | null }[] } }
+  | { kind: 'user.update'; payload: { users: { userId: string; version: number; name: string; email: string; groupId: string | null }[] } }
   | { kind: 'user.delete'; payload: { userIds: string[] } }
   | { kind: 'password.login_reset'; payload: { userIds: string[] } }
   | { kind: 'password.transaction_reset'; payload: { userIds: string[] } }
@@ -67,8 +68,8 @@ export interface ApplyContext {
 }
 
 export interface ApplyResult {
-  /** Sent after the transaction commits. */
-  mails: MailMessage[];
+  /** The change's mails, written to the outbox in the confirming transaction (delivered after the commit). */
+  mailIds: string[];
   /** For the completion screen: new users' login IDs, counts. */
   summary: Record<string, unknown>;
 }
@@ -98,6 +99,34 @@ function assertUserFields(u: { name: string; email: string }, row: number): void
 
 const forbidden = () => new AppError(403, 'forbidden');
 
+/**
+ * An edit whose form showed a version of the row that is no longer current: another administrator
+ * changed it in between, and applying this form would silently undo that change.
+ */
+const editConflict = () => new AppError(409, 'conflict', {
+  message: { ja: '他の管理者がこの内容を変更しました。最新の内容を確認してください。', en: 'Another administrator has changed this. Check the latest content.' },
+});
+
+/**
+ * Row-locks the rows an edit form showed (SELECT … FOR UPDATE, in the confirming transaction) and refuses
+ * when any changed since: the version compared here is the one the write then bumps, so two confirmations
+ * of forms shown at the same version cannot both succeed.
+ */
+async function lockShownVersions(trx: Transaction<Database>, customerId: string, change: Change): Promise<void> {
+  if (change.kind === 'group.update') {
+    const row = await trx.selectFrom('groups').select('version').where('id', '=', change.payload.groupId).where('customer_id', '=', customerId).forUpdate().executeTakeFirst();
+    if (row && row.version !== change.payload.version) throw editConflict();
+  } else if (change.kind === 'user.update') {
+    const ids = change.payload.users.map((u) => u.userId);
+    const rows = await trx.selectFrom('users').select(['id', 'version']).where('id', 'in', ids).where('customer_id', '=', customerId).orderBy('id').forUpdate().execute();
+    const changed = change.payload.users.some((u) => {
+      const row = rows.find((r) => r.id === u.userId);
+      return row !== undefined && row.version !== u.version;
+    });
+    if (changed) throw editConflict();
+  }
+}
+
 function assertIds(ids: string[]): void {
   if (ids.length === 0) {
     throw new AppError(400, 'invalid_parameter', { message: { ja: '対象を選択してください。', en: 'Select at least one item.' } });
@@ -110,7 +139,7 @@ async function membersOf(db: Db, customerId: string, ids: string[], opts: { allo
   assertIds(ids);
   const rows = await db
     .selectFrom('users')
-    .select(['id', 'role', 'login_id', 'name', 'email', 'group_id', 'status'])
+    .select(['id', 'role', 'login_id', 'name', 'email', 'group_id', 'status', 'version'])
     .where('customer_id', '=', customerId)
     .where('id', 'in', ids)
     .where('deleted_at', 'is', null)
@@ -155,6 +184,7 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
           message: { ja: 'ご自身が所属するグループの「グループ・ユーザー権限設定」を不可に変更することはできません。', en: 'You cannot remove group and user administration from your own group.' },
         });
       }
+      if (current.version !== change.payload.version) throw editConflict();
       return;
     }
     case 'group.delete': {
@@ -199,6 +229,7 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
           });
         }
       }
+      if (users.some((u) => rows.find((r) => r.id === u.userId)!.version !== u.version)) throw editConflict();
       return;
     }
     case 'user.delete':
@@ -235,12 +266,21 @@ export function temporaryPassword(): string {
   }
 }
 
-/** Applies a confirmed change inside the confirming transaction, re-checking every rule first. */
+/**
+ * Applies a confirmed change inside the confirming transaction, re-checking every rule first; its mails
+ * (temporary passwords, reset URLs) go to the outbox in the same transaction.
+ */
 export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext, change: Change): Promise<ApplyResult> {
+  const { mails, summary } = await makeChange(trx, ctx, change);
+  return { mailIds: await enqueueMails(trx, mails), summary };
+}
+
+async function makeChange(trx: Transaction<Database>, ctx: ApplyContext, change: Change): Promise<{ mails: MailMessage[]; summary: Record<string, unknown> }> {
   const { actor } = ctx;
   const audit = { customerId: actor.customerId, actorUserId: actor.id, actorLoginId: actor.loginId, context: ctx.context };
   if (change.kind !== 'business_id.apply') await lockCorporateWithBusinessIdOrPlain(trx, actor, change.kind);
   else await trx.selectFrom('customers').select('id').where('id', '=', actor.customerId).forUpdate().execute();
+  await lockShownVersions(trx, actor.customerId, change);
   await checkChange(trx, actor, change);
   const mails: MailMessage[] = [];
   switch (change.kind) {
@@ -250,8 +290,9 @@ export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext,
       return { mails, summary: { groupId: id } };
     }
     case 'group.update': {
-      const before = await readGroup(trx, actor.customerId, change.payload.groupId);
-      await updateGroup(trx, { customerId: actor.customerId, ...change.payload });
+      const current = await readGroup(trx, actor.customerId, change.payload.groupId);
+      const before = current && { id: current.id, name: current.name, permissions: current.permissions };
+      await updateGroup(trx, { customerId: actor.customerId, groupId: change.payload.groupId, name: change.payload.name, permissions: change.payload.permissions });
       await recordAudit(trx, { ...audit, type: 'group.updated', details: { groupId: change.payload.groupId, before, after: { name: change.payload.name, permissions: change.payload.permissions } } });
       return { mails, summary: {} };
     }
@@ -284,7 +325,9 @@ export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext,
     case 'user.update': {
       for (const u of change.payload.users) {
         const before = await trx.selectFrom('users').select(['name', 'email', 'group_id']).where('id', '=', u.userId).executeTakeFirstOrThrow();
-        await trx.updateTable('users').set({ name: u.name.trim(), email: u.email.trim(), group_id: u.groupId, updated_at: sql<Date>`now()` }).where('id', '=', u.userId).execute();
+        await trx.updateTable('users')
+          .set((eb) => ({ name: u.name.trim(), email: u.email.trim(), group_id: u.groupId, version: sql<number>`${eb.ref('version')} + 1`, updated_at: sql<Date>`now()` }))
+          .where('id', '=', u.userId).execute();
         // Seed 003 §4-2 lets a group administrator move themselves into any group with グループ・ユーザー権限設定,
         // including one with more rights than their own: allowed, and marked so an operator can find it.
         const selfGroupChange = actor.role !== 'master' && u.userId === actor.id && before.group_id !== u.groupId;
@@ -311,7 +354,7 @@ export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext,
           text: `${u.name} さま\n\n管理者がログインパスワードを再設定（ロック解除）しました。現在のログインパスワードは失効しています。\n下記URLで認証番号を入力し、新しいログインパスワードを設定してください。\n\n${ctx.publicUrl}/ib/password-reset/${token}\n認証番号: ${code}\n\n認証番号の有効期限は${RESET_CODE_TTL_MINUTES}分です。\n`,
         });
       }
-      await revokeGrantsOfUsers(trx, { userIds: users.map((u) => u.id), by: 'administrator', reason: 'login_password_reset', actorUserId: actor.id, context: ctx.context });
+      await revokeGrantsOfUsers(trx, { userIds: users.map((u) => u.id), by: 'user_change', reason: 'login_password_reset', actorUserId: actor.id, context: ctx.context });
       await endIbSessionsOfUsers(trx, users.map((u) => u.id));
       return { mails, summary: { users: users.length } };
     }
@@ -329,7 +372,7 @@ export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext,
           text: `${u.name} さま\n\n管理者が取引パスワードを再設定（ロック解除）しました。現在の取引パスワードは失効しています。\n次回ログイン時に、新しい取引パスワードを設定してください。\n\n${ctx.publicUrl}/ib/login\n`,
         });
       }
-      await revokeGrantsOfUsers(trx, { userIds: users.map((u) => u.id), by: 'administrator', reason: 'transaction_password_reset', actorUserId: actor.id, context: ctx.context });
+      await revokeGrantsOfUsers(trx, { userIds: users.map((u) => u.id), by: 'user_change', reason: 'transaction_password_reset', actorUserId: actor.id, context: ctx.context });
       return { mails, summary: { users: users.length } };
     }
     case 'business_id.apply':

@@ -4,6 +4,7 @@ import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import type { Database } from '../db/database.ts';
 import { inTransaction, type Db } from '../db/transaction.ts';
 import type { MailMessage } from '../mail/mailer.ts';
+import { enqueueMails } from '../mail/outbox.repository.ts';
 import { AppError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { defineTexts, translate, type Lang } from '../shared/i18n.ts';
@@ -113,12 +114,18 @@ const MAIL_TOKEN_MAIL = defineTexts({
 
 /**
  * Issues a new メールトークン for the change (再発行 included): earlier tokens for it stop working, the new
- * one is valid {@link MAIL_TOKEN_TTL_MS}. Returns the mail to send; the caller sends it after the insert commits.
+ * one is valid {@link MAIL_TOKEN_TTL_MS}. Its mail is written to the outbox with it, in one transaction.
+ * @returns the outbox row of the mail, for the caller to deliver after the commit
  */
-export async function issueMailToken(db: Db, codeKey: Buffer, actor: ConfirmActor, change: PendingChange, lang: Lang = 'ja'): Promise<MailMessage> {
+export async function issueMailToken(db: Db, codeKey: Buffer, actor: ConfirmActor, change: PendingChange, lang: Lang = 'ja'): Promise<string> {
   const id = randomUUID();
   const code = randomDigits(6);
-  await inTransaction(db, async (trx) => {
+  const mail: MailMessage = {
+    to: actor.email,
+    subject: translate(MAIL_TOKEN_MAIL, lang).subject,
+    text: translate(MAIL_TOKEN_MAIL, lang).text(code),
+  };
+  return inTransaction(db, async (trx) => {
     await trx
       .updateTable('email_tokens')
       .set({ consumed_at: sql<Date>`now()` })
@@ -133,12 +140,9 @@ export async function issueMailToken(db: Db, codeKey: Buffer, actor: ConfirmActo
         code_hash: codeHash(codeKey, id, code), expires_at: new Date(Date.now() + MAIL_TOKEN_TTL_MS),
       })
       .execute();
+    const [mailId] = await enqueueMails(trx, [mail]);
+    return mailId!;
   });
-  return {
-    to: actor.email,
-    subject: translate(MAIL_TOKEN_MAIL, lang).subject,
-    text: translate(MAIL_TOKEN_MAIL, lang).text(code),
-  };
 }
 
 /**
@@ -146,7 +150,8 @@ export async function issueMailToken(db: Db, codeKey: Buffer, actor: ConfirmActo
  * runs `apply` in ONE transaction: the change happens exactly once or not at all.
  *
  * Failures are counted outside that transaction so they stick: a wrong 取引パスワード counts toward its
- * lockout (5 → transaction_password_locked_at), a wrong code toward the token's 5 attempts.
+ * lockout (5 → transaction_password_locked_at); every evaluation of a code, right or wrong, takes one of the
+ * token's 5 attempts first.
  */
 export async function confirmChange<R>(
   db: Db,
@@ -174,27 +179,27 @@ export async function confirmChange<R>(
     throw new AppError(400, 'transaction_password_wrong');
   }
 
+  // One conditional UPDATE claims an attempt on the change's newest live token: only a request whose
+  // increment succeeded compares the code, so parallel guesses get exactly MAX_MAIL_TOKEN_ATTEMPTS evaluations.
   const token = await db
-    .selectFrom('email_tokens')
-    .select(['id', 'code_hash'])
-    .where('user_id', '=', actor.id)
-    .where('subject_hash', '=', change.subjectHash)
-    .where('consumed_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`)
+    .updateTable('email_tokens')
+    .set((eb) => ({ attempts: sql<number>`${eb.ref('attempts')} + 1` }))
+    .where('id', '=', (eb) => eb
+      .selectFrom('email_tokens as newest')
+      .select('newest.id')
+      .where('newest.user_id', '=', actor.id)
+      .where('newest.subject_hash', '=', change.subjectHash)
+      .where('newest.consumed_at', 'is', null)
+      .where('newest.expires_at', '>', sql<Date>`now()`)
+      .orderBy('newest.created_at', 'desc')
+      .limit(1))
     .where('attempts', '<', MAX_MAIL_TOKEN_ATTEMPTS)
-    .orderBy('created_at', 'desc')
+    .where('consumed_at', 'is', null)
+    .returning(['id', 'code_hash', 'attempts'])
     .executeTakeFirst();
   const code = opts.mailToken.trim();
   if (!token || !/^[0-9]{6}$/.test(code) || !codesEqual(codeHash(opts.codeKey, token.id, code), token.code_hash)) {
-    let usedUp: boolean;
-    if (token) {
-      const counted = await db.updateTable('email_tokens')
-        .set((eb) => ({ attempts: sql<number>`least(${eb.ref('attempts')} + 1, ${MAX_MAIL_TOKEN_ATTEMPTS})` }))
-        .where('id', '=', token.id).returning('attempts').executeTakeFirst();
-      usedUp = (counted?.attempts ?? MAX_MAIL_TOKEN_ATTEMPTS) >= MAX_MAIL_TOKEN_ATTEMPTS;
-    } else {
-      usedUp = await hasUsedUpMailToken(db, actor, change);
-    }
+    const usedUp = token ? token.attempts >= MAX_MAIL_TOKEN_ATTEMPTS : await hasUsedUpMailToken(db, actor, change);
     await recordAudit(db, { ...audit, type: 'mail_token.failure', outcome: 'failure', details: { purpose: change.kind, reason: token ? 'wrong_code' : usedUp ? 'attempts_used_up' : 'no_live_token' } });
     throw usedUp ? mailTokenUsedUp() : new AppError(400, 'mail_token_invalid');
   }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/transaction.ts';
 import { inTransaction } from '../db/transaction.ts';
 import { isUniqueViolation } from '../shared/db-errors.ts';
@@ -148,8 +149,9 @@ export interface GroupUpdateInput extends NewGroupInput {
 }
 
 /**
- * Replaces a group's name and rights (seed 003 §3-2) in one transaction, under the customer's row lock.
- * Takes effect on the next request or API call of its members: nothing caches rights.
+ * Replaces a group's name and rights (seed 003 §3-2) in one transaction, under the customer's row lock,
+ * and bumps its version (an edit form shown before this one is then refused at its confirmation). Takes
+ * effect on the next request or API call of its members: nothing caches rights.
  */
 export async function updateGroup(db: Db, input: GroupUpdateInput): Promise<void> {
   if (!isUuid(input.groupId)) throw new AppError(404, 'not_found');
@@ -161,7 +163,7 @@ export async function updateGroup(db: Db, input: GroupUpdateInput): Promise<void
     try {
       const updated = await trx
         .updateTable('groups')
-        .set({ name, ...groupColumns(input.permissions), updated_at: new Date() })
+        .set((eb) => ({ name, ...groupColumns(input.permissions), version: sql<number>`${eb.ref('version')} + 1`, updated_at: new Date() }))
         .where('id', '=', input.groupId)
         .where('customer_id', '=', input.customerId)
         .returning('id')
@@ -176,8 +178,11 @@ export async function updateGroup(db: Db, input: GroupUpdateInput): Promise<void
   });
 }
 
-/** A group's rights as the permission model reads them (for the edit screen and the self-protection rules). */
-export async function readGroup(db: Db, customerId: string, groupId: string): Promise<{ id: string; name: string; permissions: GroupPermissions } | undefined> {
+/**
+ * A group's rights as the permission model reads them (for the edit screen and the self-protection rules),
+ * with the version the edit form carries back.
+ */
+export async function readGroup(db: Db, customerId: string, groupId: string): Promise<{ id: string; name: string; version: number; permissions: GroupPermissions } | undefined> {
   if (!isUuid(groupId)) return undefined;
   const g = await db.selectFrom('groups').selectAll().where('id', '=', groupId).where('customer_id', '=', customerId).executeTakeFirst();
   if (!g) return undefined;
@@ -185,6 +190,7 @@ export async function readGroup(db: Db, customerId: string, groupId: string): Pr
   return {
     id: g.id,
     name: g.name,
+    version: g.version,
     permissions: {
       accounts: rights.map((r) => ({ accountId: r.account_id, inquiry: r.inquiry, operate: r.operate, transfer: r.transfer, bulkTransfer: r.bulk_transfer })),
       approval: g.approval_authority

@@ -20,8 +20,9 @@ const PIN_FORMAT = /^[0-9]{4}$/;
 
 /**
  * Seed 000 手順3: the user proves the 照会用暗証番号 the holder filed for an account, which registers
- * the account for API use (kept across grants). Failures are counted on the account, in one UPDATE,
- * so concurrent attempts from any session or client cannot exceed the limit. PINs are never logged.
+ * the account for API use (kept across grants). Every try is claimed on the account by one conditional
+ * UPDATE before the PIN is compared, so concurrent attempts from any session, client or server process
+ * get no more than the limit. PINs are never logged.
  */
 export async function registerInquiryPin(
   db: Db,
@@ -42,12 +43,30 @@ export async function registerInquiryPin(
     return { outcome: 'locked' };
   }
 
+  // One conditional UPDATE claims a try before the PIN is compared: at most MAX_PIN_FAILURES tries can be
+  // in flight or failed in a row, however many requests arrive at once from however many processes. The
+  // try that reaches the limit locks the PIN as it claims (the schema ties the lock to the count); a right
+  // PIN on that try lifts its own lock again.
+  const claimed = await db
+    .updateTable('accounts')
+    .set((eb) => ({
+      pin_failed_count: sql<number>`${eb.ref('pin_failed_count')} + 1`,
+      pin_locked_at: sql<Date | null>`case when ${eb.ref('pin_failed_count')} + 1 >= ${MAX_PIN_FAILURES} then now() else null end`,
+    }))
+    .where('id', '=', accountId)
+    .where('pin_locked_at', 'is', null)
+    .returning('pin_failed_count')
+    .executeTakeFirst();
+  if (!claimed) {
+    await recordAudit(db, { ...audit, type: 'pin.failure', outcome: 'failure', details: { ...audit.details, reason: 'locked' } });
+    return { outcome: 'locked' };
+  }
+  const lastTry = claimed.pin_failed_count >= MAX_PIN_FAILURES;
+
   if (await verifySecret(account.inquiry_pin_hash, pin)) {
-    const reset = await db
-      .updateTable('accounts')
-      .set({ pin_failed_count: 0 })
-      .where('id', '=', accountId)
-      .where('pin_locked_at', 'is', null)
+    // Only while no later try has locked it (that try's wrong PIN counts), or when this try's own claim did.
+    const unlock = db.updateTable('accounts').set({ pin_failed_count: 0, pin_locked_at: null }).where('id', '=', accountId);
+    const reset = await (lastTry ? unlock.where('pin_failed_count', '>=', MAX_PIN_FAILURES) : unlock.where('pin_locked_at', 'is', null))
       .returning('id')
       .executeTakeFirst();
     if (!reset) return { outcome: 'locked' };
@@ -60,22 +79,10 @@ export async function registerInquiryPin(
     return { outcome: 'registered' };
   }
 
-  const counted = await db
-    .updateTable('accounts')
-    .set((eb) => ({
-      pin_failed_count: sql<number>`least(${eb.ref('pin_failed_count')} + 1, ${MAX_PIN_FAILURES})`,
-      pin_locked_at: sql<Date | null>`case when ${eb.ref('pin_failed_count')} + 1 >= ${MAX_PIN_FAILURES} then now() else null end`,
-    }))
-    .where('id', '=', accountId)
-    .where('pin_locked_at', 'is', null)
-    .returning(['pin_failed_count', 'pin_locked_at'])
-    .executeTakeFirst();
-  await recordAudit(db, { ...audit, type: 'pin.failure', outcome: 'failure', details: { ...audit.details, reason: 'wrong_pin', failures: counted?.pin_failed_count ?? MAX_PIN_FAILURES } });
-  if (!counted || counted.pin_locked_at) {
-    if (counted?.pin_locked_at) await recordAudit(db, { ...audit, type: 'pin.locked', outcome: 'failure' });
-    return { outcome: 'locked' };
-  }
-  return { outcome: 'wrong_pin', remainingAttempts: MAX_PIN_FAILURES - counted.pin_failed_count };
+  await recordAudit(db, { ...audit, type: 'pin.failure', outcome: 'failure', details: { ...audit.details, reason: 'wrong_pin', failures: claimed.pin_failed_count } });
+  if (!lastTry) return { outcome: 'wrong_pin', remainingAttempts: MAX_PIN_FAILURES - claimed.pin_failed_count };
+  await recordAudit(db, { ...audit, type: 'pin.locked', outcome: 'failure' });
+  return { outcome: 'locked' };
 }
 
 export interface AccountPinStatus extends VisibleAccount {

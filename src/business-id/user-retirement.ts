@@ -27,7 +27,7 @@ export async function retireUsers(
     .where('user_id', 'in', input.userIds)
     .where('status', 'in', ['ordered', 'issued'])
     .execute();
-  await revokeGrantsOfUsers(trx, { userIds: input.userIds, by: 'administrator', reason: input.reason, actorUserId: input.actorUserId, context: input.context });
+  await revokeGrantsOfUsers(trx, { userIds: input.userIds, by: input.reason === 'group_deleted' ? 'group_change' : 'user_change', reason: input.reason, actorUserId: input.actorUserId, context: input.context });
   await endIbSessionsOfUsers(trx, input.userIds);
   for (const id of input.userIds) {
     await recordAudit(trx, { type: 'user.deleted', customerId: input.customerId, actorUserId: input.actorUserId, subjectUserId: id, details: { reason: input.reason }, context: input.context });

@@ -13,7 +13,7 @@ export async function listUsers(db: Db, customerId: string, opts: { groupId?: st
     .selectFrom('users')
     .leftJoin('groups', 'groups.id', 'users.group_id')
     .select([
-      'users.id', 'users.login_id', 'users.name', 'users.email', 'users.role', 'users.status', 'users.group_id',
+      'users.id', 'users.login_id', 'users.name', 'users.email', 'users.role', 'users.status', 'users.group_id', 'users.version',
       'users.transaction_password_locked_at', 'groups.name as group_name',
       sql<boolean>`users.status = 'setup_required' and exists (
         select 1 from audit_events r where r.subject_user_id = users.id and r.type = 'password.transaction_reset'

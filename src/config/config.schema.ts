@@ -43,6 +43,9 @@ export const EnvSchema = Type.Object({
   LOGIN_THROTTLE_PER_ADDRESS: Type.Integer({ minimum: 5, maximum: 10_000_000, default: 30 }),
   LOGIN_THROTTLE_PER_LOGIN_ID: Type.Integer({ minimum: 5, maximum: 10_000_000, default: 10 }),
   LOGIN_THROTTLE_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+  // Scheduled work (DESIGN §16): false on instances that only serve traffic.
+  JOBS: Type.Boolean({ default: true }),
+  CONSENT_REMINDER_DAYS: Type.Integer({ minimum: 1, maximum: 90, default: 7 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -84,6 +87,10 @@ export interface Config {
    * per process; 429 beyond. Separate from the lockouts, which the database counts exactly.
    */
   loginThrottle: LoginThrottle;
+  /** Whether this instance runs the scheduled sweeps (reminders, expiry, purges) on pg-boss. */
+  jobs: boolean;
+  /** API連携の有効期限のお知らせ goes out this many days before a grant ends (DESIGN §15). */
+  consentReminderDays: number;
 }
 
 export interface LoginThrottle { perAddress: number; perLoginId: number; windowMs: number }

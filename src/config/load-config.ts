@@ -95,6 +95,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     loginThrottle: { perAddress: e.LOGIN_THROTTLE_PER_ADDRESS, perLoginId: e.LOGIN_THROTTLE_PER_LOGIN_ID, windowMs: e.LOGIN_THROTTLE_WINDOW_SECONDS * 1000 },
+    jobs: e.JOBS,
+    consentReminderDays: e.CONSENT_REMINDER_DAYS,
   });
 }
 

@@ -1,8 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { isDatabaseUnavailable } from '../shared/db-errors.ts';
 import type { Database } from './database.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -16,6 +18,8 @@ export interface DatabaseHandle {
    * everything it cached. Returns a function that stops listening.
    */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /** PGlite only: the data directory as an uncompressed tar (see `pgliteDump`). */
+  dumpDataDir?(): Promise<Blob>;
   /** Closes the pool or the embedded instance; safe to call twice. */
   close(): Promise<void>;
 }
@@ -43,25 +47,53 @@ export interface CreateDbOptions {
   /** PGlite data directory; undefined → in memory. */
   pgliteDir?: string | undefined;
   poolSize?: number;
+  /**
+   * PGlite only: start from this data directory dump (`PGlite.dumpDataDir`) instead of running initdb,
+   * e.g. a migrated template shared by test processes.
+   */
+  pgliteDump?: Blob | undefined;
+  /**
+   * PostgreSQL only: how long one statement may run, in milliseconds (0: no limit). The default,
+   * REQUEST_STATEMENT_TIMEOUT_MS, keeps every request's answer, a 503 included, well inside 3 s when
+   * the server or the path to it stops answering. Work that legitimately runs longer (a migration on
+   * large tables, a scheduled sweep) opens its own handle with a larger budget, e.g. 60_000.
+   */
+  statementTimeoutMs?: number;
 }
+
+/** One statement of a request: far above any query a page or API call makes, far below the request timeout. */
+const REQUEST_STATEMENT_TIMEOUT_MS = 2_000;
+/** Past the server's own statement timeout, no answer at all means the path is gone, not a slow query. */
+const READ_TIMEOUT_MARGIN_MS = 500;
+/** A TCP connection and PostgreSQL's start-up, or the wait for a free pooled connection. */
+const CONNECT_TIMEOUT_MS = 2_000;
 
 /** Opens the database renkei runs on: PostgreSQL when a URL is given, the embedded PGlite otherwise (DESIGN §3). */
 export async function createDb(options: CreateDbOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
+    const statementTimeout = options.statementTimeoutMs ?? REQUEST_STATEMENT_TIMEOUT_MS;
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       types: pgTypes,
-      connectionTimeoutMillis: 5_000,
-      // A dead server must not leave requests hanging: queries give up and the caller answers 503.
-      query_timeout: 30_000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A dead server or a black-holed path must not leave requests hanging: the server cancels a
+      // statement past its budget, and the client gives up waiting shortly after, so the caller
+      // answers 503 long before the request timeout. Keepalive finds idle connections whose peer is gone.
+      statement_timeout: statementTimeout || undefined,
+      query_timeout: statementTimeout ? statementTimeout + READ_TIMEOUT_MARGIN_MS : undefined,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     // A connection dropping (server restart, network cut) must never crash the process: pg emits
     // 'error' on the client, idle or checked out, and an unhandled 'error' event is fatal. The
     // query in flight still fails with the error and its request answers 503.
     pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      dropOnReadTimeout(client);
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: failingFastInOneRequest(pool) }) });
     const listeners: Array<() => Promise<void>> = [];
     return {
       db,
@@ -78,7 +110,10 @@ export async function createDb(options: CreateDbOptions): Promise<DatabaseHandle
     };
   }
   if (options.pgliteDir) await mkdir(path.resolve(options.pgliteDir), { recursive: true });
-  const pglite = await PGlite.create(options.pgliteDir ? path.resolve(options.pgliteDir) : undefined, { parsers });
+  const pglite = await PGlite.create(options.pgliteDir ? path.resolve(options.pgliteDir) : undefined, {
+    parsers,
+    ...(options.pgliteDump ? { loadDataDir: options.pgliteDump } : {}),
+  });
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
@@ -89,7 +124,62 @@ export async function createDb(options: CreateDbOptions): Promise<DatabaseHandle
         if (!pglite.closed) await unlisten();
       };
     },
+    dumpDataDir: () => pglite.dumpDataDir('none'),
     close: once(() => db.destroy()),
+  };
+}
+
+/** The request a query belongs to, when its caller said (see asOneRequest). */
+const requestScope = new AsyncLocalStorage<{ unreachable?: unknown }>();
+
+/**
+ * Runs `fn` as one request: once the database proved unreachable in it (a connection refused or timed
+ * out, a query unanswered), its later queries fail at once instead of waiting out their own timeouts,
+ * so code that retries after a failure (oidc-provider looks the client up again to word its error)
+ * cannot double the time to the 503.
+ */
+export function asOneRequest<T>(fn: () => Promise<T>): Promise<T> {
+  return requestScope.run({}, fn);
+}
+
+function failingFastInOneRequest(pool: pg.Pool) {
+  return {
+    async connect() {
+      const scope = requestScope.getStore();
+      if (scope?.unreachable) throw scope.unreachable;
+      try {
+        return await pool.connect();
+      } catch (err) {
+        if (scope && isDatabaseUnavailable(err)) scope.unreachable = err;
+        throw err;
+      }
+    },
+    end: () => pool.end(),
+    // Kysely opens a separate connection from these to cancel a query.
+    Client: (pool as unknown as { Client: typeof pg.Client }).Client,
+    options: pool.options,
+  };
+}
+
+/**
+ * A query that got no answer at all still holds its connection: pg keeps it as the connection's
+ * active query and queues every later one behind it, so the pool would hand out a dead connection
+ * until TCP gives up, minutes later. Closing it at once lets the pool open a fresh one.
+ */
+function dropOnReadTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if (err instanceof Error && err.message === 'Query read timeout') {
+          const scope = requestScope.getStore();
+          if (scope) scope.unreachable = err;
+          (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        }
+      });
+    }
+    return result;
   };
 }
 
@@ -133,10 +223,14 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (p ??= fn());
 }
 
-/** The database the configuration names: DATABASE_URL, or the embedded one in DATA_DIR/pglite. */
+/**
+ * The database the configuration names: DATABASE_URL, or the embedded one in DATA_DIR/pglite.
+ * `budget` gives long-running work (migrations, scheduled sweeps) its own statement timeout.
+ */
 export function openConfiguredDb(
   config: { databaseUrl: string | undefined; dataDir: string; databasePoolSize: number },
   poolSize = config.databasePoolSize,
+  budget: Pick<CreateDbOptions, 'statementTimeoutMs'> = {},
 ): Promise<DatabaseHandle> {
-  return createDb({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize });
+  return createDb({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize, ...budget });
 }

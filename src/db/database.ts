@@ -84,6 +84,8 @@ export interface GroupsTable {
   audit_log_view: ColumnType<boolean, boolean | undefined, boolean>;
   smartphone_app: ColumnType<boolean, boolean | undefined, boolean>;
   document_issuance: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Bumped by every administrative edit; an edit form carries the version it showed. */
+  version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -117,6 +119,8 @@ export interface UsersTable {
   password_changed_at: Timestamp | null;
   last_login_at: Timestamp | null;
   deleted_at: Timestamp | null;
+  /** Bumped by every administrative edit of name, mail or group; an edit form carries the version it showed. */
+  version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -162,6 +166,8 @@ export interface InitialAccessTokensTable {
 }
 
 export type RevokedBy = 'user' | 'client' | 'administrator' | 'operator' | 'system';
+/** Who ended a grant, in the words of DESIGN §15 (plus a new consent replacing it, and the protocol engine). */
+export type GrantEndedBy = 'holder' | 'administrator' | 'partner' | 'expiry' | 'user_change' | 'group_change' | 'replaced' | 'system';
 
 export interface GrantsTable {
   id: Generated<string>;
@@ -174,6 +180,11 @@ export interface GrantsTable {
   revoked_at: Timestamp | null;
   revoked_by: RevokedBy | null;
   revoke_reason: string | null;
+  ended_by: GrantEndedBy | null;
+  /** 最終利用日時: the last resource API call, recorded at most once a minute. */
+  last_used_at: Timestamp | null;
+  /** The journey (oidc-provider interaction) whose 許可 made this grant: one grant per journey. */
+  interaction_uid: ColumnType<string | null, string | null | undefined, never>;
   created_at: CreatedAt;
 }
 
@@ -275,6 +286,22 @@ export interface DpopProofJtisTable {
   expires_at: Date;
 }
 
+/** What a scheduled sweep sent (DESIGN §16): the key makes every notice go out at most once. */
+export interface SentNotificationsTable {
+  kind: string;
+  subject_id: string;
+  milestone: string;
+  sent_at: CreatedAt;
+}
+
+/** RFC 7009 revocations of (unstored, JWT) access tokens, until the tokens expire. */
+export interface RevokedAccessTokensTable {
+  jti: string;
+  client_id: string;
+  expires_at: Date;
+  revoked_at: CreatedAt;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -296,6 +323,8 @@ export interface Database {
   oidc_payloads: OidcPayloadsTable;
   signing_keys: SigningKeysTable;
   dpop_proof_jtis: DpopProofJtisTable;
+  sent_notifications: SentNotificationsTable;
+  revoked_access_tokens: RevokedAccessTokensTable;
   ib_sessions: IbSessionsTable;
   pending_changes: PendingChangesTable;
   exchange_rates: ExchangeRatesTable;

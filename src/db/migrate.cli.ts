@@ -16,7 +16,8 @@ async function main(): Promise<number> {
     return 64;
   }
   const config = loadConfig(process.env);
-  const handle = await openConfiguredDb(config, 2);
+  // Migrations are not requests: no statement budget (a rewrite of a large table may take minutes).
+  const handle = await openConfiguredDb(config, 2, { statementTimeoutMs: 0 });
   try {
     if (direction === 'latest') {
       const applied = await migrateToLatest(handle.db);

@@ -77,15 +77,19 @@ export class DemoPages {
     return this.unreachable(request, reply, err);
   }
 
-  /** The bank sent the visitor back without a code: 拒否, or an error of the authorization request. */
+  /**
+   * The bank sent the visitor back without a code. `access_denied` covers several endings; the bank
+   * tells them apart in `error_description`, and the demo says which one happened.
+   */
   authorizationRefused(reply: FastifyReply, err: client.AuthorizationResponseError): Promise<FastifyReply> {
     const denied = err.error === 'access_denied';
+    const ending = denied ? DENIAL_MESSAGES[err.error_description ?? ''] : undefined;
     return this.message(reply, {
-      title: denied ? '口座の連携が許可されませんでした' : '口座を連携できませんでした',
+      title: ending?.title ?? (denied ? '口座の連携が許可されませんでした' : '口座を連携できませんでした'),
       kind: denied ? 'notice' : 'alert', errorCode: err.error,
-      message: denied
-        ? '銀行の画面で「拒否」が選ばれたため、かんたん家計簿は口座の情報を取得していません。連携する場合は、もう一度お試しください。'
-        : `銀行から連携の失敗が返されました（${err.error_description ?? err.error}）。もう一度お試しください。`,
+      message: ending?.message ?? (denied
+        ? `口座の連携は許可されませんでした（${err.error_description ?? err.error}）。かんたん家計簿は口座の情報を取得していません。連携する場合は、もう一度お試しください。`
+        : `銀行から連携の失敗が返されました（${err.error_description ?? err.error}）。もう一度お試しください。`),
       back: '/demo',
     }, denied ? 200 : 400);
   }
@@ -98,3 +102,23 @@ export class DemoPages {
     }, 400);
   }
 }
+
+/** The bank's `error_description` with `access_denied`, for each way a journey ends without a grant. */
+const DENIAL_MESSAGES: Record<string, { title: string; message: string }> = {
+  'the account holder denied the access': {
+    title: '口座の連携が許可されませんでした',
+    message: '銀行の画面で「拒否」が選ばれたため、かんたん家計簿は口座の情報を取得していません。連携する場合は、もう一度お試しください。',
+  },
+  'the account holder cancelled': {
+    title: '口座の連携を中止しました',
+    message: '銀行の画面で「中止する」が選ばれたため、連携の手続きは行われませんでした。連携する場合は、もう一度お試しください。',
+  },
+  'no account can be connected': {
+    title: '連携できる口座がありませんでした',
+    message: '銀行の画面で、連携できる口座（照会用暗証番号が登録済みでロックされていない口座）が見つかりませんでした。口座の状態を銀行にご確認のうえ、もう一度お試しください。',
+  },
+  'the journey expired before the account holder finished': {
+    title: '銀行での手続きの有効期限が切れました',
+    message: '銀行の画面での手続きが有効期限（10分）内に完了しなかったため、連携は行われませんでした。もう一度お試しください。',
+  },
+};

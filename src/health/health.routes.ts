@@ -28,7 +28,24 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async func
     },
     logLevel: 'warn',
   }, async () => {
-    if (!(await databaseIsReachable(db))) throw serviceUnavailable();
+    if (!(await answersWithin(databaseIsReachable(db), READY_BOUND_MS))) throw serviceUnavailable();
     return { status: 'ready' as const, database: 'ok' as const };
   });
 };
+
+/**
+ * How long /readyz waits for the database: a probe must get an answer well before its own timeout,
+ * and a database slower than this is no place to send traffic to.
+ */
+const READY_BOUND_MS = 1_500;
+
+/** False when `check` says no or has not said anything within `ms` (the check itself runs on, bounded by the pool). */
+async function answersWithin(check: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([check, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -6,10 +6,12 @@ import { findUserIdentity } from '../business-id/user-lookup.repository.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { offlineAccessWasRequested } from '../oidc/offline-access.ts';
-import { recordConsent } from '../partners/consent.service.ts';
+import { providerWritesIn } from '../oidc/adapter.ts';
+import { grantOfJourney, recordConsent } from '../partners/consent.service.ts';
 import { findClient } from '../partners/clients.repository.ts';
 import { translate, type Lang } from '../shared/i18n.ts';
 import { jstParts } from '../shared/jst.ts';
+import { crashPoint } from '../shared/crash-points.ts';
 import { businessScopesIn } from '../shared/scopes.ts';
 import { accountLabel, businessName, JOURNEY_TEXTS } from './journey.i18n.ts';
 
@@ -17,10 +19,14 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const DAY = 86_400_000;
 
+/** Why an account the user may see is not offered under 許可する口座. */
+export type ExclusionReason = 'locked' | 'unregistered';
+
 /**
  * What step 5 covers, computed on the server from the interaction and the database (never from the
  * form): the 利用業務 chosen in step 2 (or all those requested when it was skipped), the accounts the
- * user may see and registered a PIN for, and the period from now for the client's consent period.
+ * user may see (those with a registered, unlocked PIN offered, the others listed with the reason they
+ * are left out), and the period from now for the client's consent period.
  */
 async function coverage(db: Kysely<Database>, details: Details, now = new Date()) {
   const clientId = String(details.params.client_id);
@@ -30,8 +36,25 @@ async function coverage(db: Kysely<Database>, details: Details, now = new Date()
   const business = businessScopesIn(details.params.scope)
     .filter((s) => client.allowedScopes.includes(s))
     .filter((s) => !chosenInStep2 || chosenInStep2.includes(s));
-  const accounts = (await pinStatusOfVisibleAccounts(db, details.session!.accountId)).filter((a) => a.registered);
-  return { client, business, accounts, start: now, end: new Date(now.getTime() + client.consentPeriodDays * DAY) };
+  const accounts = (await pinStatusOfVisibleAccounts(db, details.session!.accountId)).map((a) => ({
+    ...a, excluded: (a.locked ? 'locked' : !a.registered ? 'unregistered' : undefined) as ExclusionReason | undefined,
+  }));
+  const offered = accounts.filter((a) => !a.excluded);
+  return { client, business, accounts, offered, start: now, end: new Date(now.getTime() + client.consentPeriodDays * DAY) };
+}
+
+/**
+ * Who asks (DESIGN §15): the client's own registered name as the service, the partner's legal name as
+ * the company, and the client's own site when it registered one.
+ */
+export function requesterOf(client: { clientId: string; metadata: Record<string, unknown>; partner: { legalName: string; websiteUrl: string | null } }) {
+  const name = client.metadata.client_name;
+  const uri = client.metadata.client_uri;
+  return {
+    serviceName: typeof name === 'string' && name.trim() ? name : client.clientId,
+    legalName: client.partner.legalName,
+    websiteUrl: typeof uri === 'string' && uri ? uri : client.partner.websiteUrl,
+  };
 }
 
 /** Japan time, as the bank shows every date (DESIGN §8). */
@@ -39,32 +62,52 @@ export function formatJst(date: Date, lang: Lang): string {
   return translate(JOURNEY_TEXTS, lang).dateTime(jstParts(date));
 }
 
-export async function consentView(db: Kysely<Database>, details: Details, lang: Lang) {
+/** Step 5's page data; `ticked` are the accounts to show ticked again (all offered ones by default). */
+export async function consentView(db: Kysely<Database>, details: Details, lang: Lang, ticked?: string[]) {
   const c = await coverage(db, details);
   const t = translate(JOURNEY_TEXTS, lang);
+  const who = requesterOf(c.client);
   return {
-    serviceName: c.client.partner.serviceName,
-    legalName: c.client.partner.legalName,
-    websiteUrl: c.client.partner.websiteUrl,
-    consentIntro: t.consentIntro(`${c.client.partner.serviceName}（${c.client.partner.legalName}）`),
+    ...who,
+    consentIntro: t.consentIntro(`${who.serviceName}（${who.legalName}）`),
     businesses: c.business.map((s) => businessName(t, s)),
-    accounts: c.accounts.map((a) => accountLabel(t, a)),
+    accounts: c.offered.map((a) => ({ id: a.id, label: accountLabel(t, a), ticked: ticked ? ticked.includes(a.id) : true })),
+    excludedAccounts: c.accounts.filter((a) => a.excluded).map((a) => ({ label: accountLabel(t, a), reason: t.exclusion[a.excluded!] })),
     periodStart: formatJst(c.start, lang),
     periodEnd: formatJst(c.end, lang),
     consentDays: c.client.consentPeriodDays,
-    canAllow: c.accounts.length > 0 && c.business.length > 0,
+    canAllow: c.offered.length > 0 && c.business.length > 0,
   };
 }
 
+/** Whether step 5 has nothing to allow: no offered account or no 利用業務 (then the holder can only end the journey). */
+export async function nothingToAllow(db: Kysely<Database>, details: Details): Promise<boolean> {
+  const c = await coverage(db, details);
+  return c.offered.length === 0 || c.business.length === 0;
+}
+
+export type ConsentOutcome =
+  | { ok: true; oidcGrantId: string }
+  | { ok: false; reason: 'nothing_to_allow' | 'no_account_ticked' };
+
 /**
  * 許可: an oidc-provider Grant limited to what the holder allowed (every other requested scope is
- * rejected, or the consent prompt would loop), living exactly the consent period, then the bank's
- * own record of it (replacing any earlier grant of this user for this client).
+ * rejected, or the consent prompt would loop) and living exactly the consent period, and the bank's
+ * own record of it over the ticked accounts (replacing any earlier grant of this user for this client),
+ * in one transaction: a crash leaves both or neither. One grant per journey: a second 許可 on the same
+ * interaction (double click, two tabs, a retry after a lost answer) finds the first one's grant and
+ * follows it, writing nothing.
  */
-export async function grantConsent(provider: Provider, db: Kysely<Database>, config: Readonly<Config>, details: Details, context: RequestContext) {
-  const c = await coverage(db, details);
-  if (c.accounts.length === 0 || c.business.length === 0) return { ok: false as const };
+export async function grantConsent(
+  provider: Provider, db: Kysely<Database>, config: Readonly<Config>, details: Details, ticked: string[], context: RequestContext,
+): Promise<ConsentOutcome> {
   const userId = details.session!.accountId;
+  const earlier = await grantOfJourney(db, userId, details.uid);
+  if (earlier?.oidcGrantId) return { ok: true, oidcGrantId: earlier.oidcGrantId };
+  const c = await coverage(db, details);
+  if (c.offered.length === 0 || c.business.length === 0) return { ok: false, reason: 'nothing_to_allow' };
+  const accounts = c.offered.filter((a) => ticked.includes(a.id));
+  if (accounts.length === 0) return { ok: false, reason: 'no_account_ticked' };
   const user = await findUserIdentity(db, userId);
   if (!user) throw new Error(`user ${userId} disappeared during the interaction`);
   const periodSeconds = Math.round((c.end.getTime() - c.start.getTime()) / 1000);
@@ -85,12 +128,20 @@ export async function grantConsent(provider: Provider, db: Kysely<Database>, con
   const rejected = requested.filter((s) => !c.business.includes(s));
   if (allowed.length) grant.addResourceScope(audience, allowed.join(' '));
   if (rejected.length) grant.rejectResourceScope(audience, rejected.join(' '));
-  const oidcGrantId = await grant.save();
 
-  await recordConsent(db, {
-    userId, customerId: user.customerId, loginId: user.loginId, clientId: c.client.clientId, oidcGrantId,
-    scopes: [...allowed, ...(oidcScopes.has('offline_access') ? ['offline_access'] : [])],
-    accountIds: c.accounts.map((a) => a.id), grantedAt: c.start, expiresAt: c.end, context,
-  });
-  return { ok: true as const, oidcGrantId };
+  const outcome = await db.transaction().execute((trx) => providerWritesIn(trx, async (): Promise<ConsentOutcome> => {
+    // The claim, under the user's row lock: a 許可 that waited for another one of this journey follows it.
+    const claimed = await grantOfJourney(trx, userId, details.uid);
+    if (claimed?.oidcGrantId) return { ok: true, oidcGrantId: claimed.oidcGrantId };
+    const oidcGrantId = await grant.save();
+    crashPoint('consent.provider-grant-saved');
+    await recordConsent(trx, {
+      userId, customerId: user.customerId, loginId: user.loginId, clientId: c.client.clientId, oidcGrantId, interactionUid: details.uid,
+      scopes: [...allowed, ...(oidcScopes.has('offline_access') ? ['offline_access'] : [])],
+      accountIds: accounts.map((a) => a.id), grantedAt: c.start, expiresAt: c.end, context,
+    });
+    return { ok: true, oidcGrantId };
+  }));
+  if (outcome.ok) crashPoint('consent.committed');
+  return outcome;
 }

@@ -12,7 +12,7 @@ import { registerLoginThrottle } from '../shared/login-throttle.ts';
 import { abortStep } from './abort.step.ts';
 import { businessStep } from './business.step.ts';
 import { consentStep } from './consent.step.ts';
-import { currentInteraction, LangChoice, langOf, render, renderNotice, showStep, textsFor, UidParams, uidOf, type Journey } from './journey-pages.ts';
+import { answerEndedInteraction, currentInteraction, LangChoice, langOf, render, renderNotice, showStep, textsFor, UidParams, uidOf, type Journey } from './journey-pages.ts';
 import { loginStep } from './login.step.ts';
 import { pinStep } from './pin.step.ts';
 
@@ -35,7 +35,8 @@ const LANG_COOKIE_MAX_AGE = 31_536_000;
  * API連携認証 (seed 000, DESIGN §6): the screens behind oidc-provider's interactions. Each GET shows
  * the step the provider is waiting for; each POST is CSRF-protected with a token bound to the
  * interaction, checked against the interaction the cookie names, and ends with `interactionResult`
- * and a 303 to the provider. A stale URL (a finished step replayed) only shows the current step.
+ * and a 303 to the provider. A stale URL (a finished step replayed, the back button) only shows the
+ * current step; an interaction that no longer exists sends the browser to its journey's current one.
  */
 export async function interactionsRoutes(parent: FastifyInstance, opts: InteractionsOptions): Promise<void> {
   const verifyForm = await registerFormProtection(parent, {
@@ -44,9 +45,8 @@ export async function interactionsRoutes(parent: FastifyInstance, opts: Interact
     bindTo: uidOf,
   });
   await registerLoginThrottle(parent);
-  parent.setErrorHandler(journeyErrorHandler);
-
   const journey: Journey = { provider: opts.provider, db: opts.db, config: opts.config, verifyForm };
+  parent.setErrorHandler((err: FastifyError, request, reply) => journeyErrorHandler(journey, err, request, reply));
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get('/interaction/:uid', {
@@ -75,10 +75,10 @@ export async function interactionsRoutes(parent: FastifyInstance, opts: Interact
  * The journey's own pages for what ends a request early: an expired or finished interaction, a refused
  * form, too many attempts. Everything else goes to the root handler.
  */
-async function journeyErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+async function journeyErrorHandler(journey: Journey, err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const lang = langOf(request);
   const retry = uidOf(request) || undefined;
-  if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) return renderNotice(reply, lang, 400);
+  if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) return answerEndedInteraction(journey, request, reply, lang);
   if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
     return renderNotice(reply, lang, 403, textsFor(lang).errors.csrf, retry);
   }

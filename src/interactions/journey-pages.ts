@@ -10,7 +10,7 @@ import { findClient } from '../partners/clients.repository.ts';
 import { LANG_COOKIE, pickLang, translate, type Lang } from '../shared/i18n.ts';
 import { businessScopesIn } from '../shared/scopes.ts';
 import { SECURITY_HEADERS } from '../shared/security-headers.ts';
-import { consentView } from './consent-coverage.ts';
+import { consentView, requesterOf } from './consent-coverage.ts';
 import { accountLabel, businessName, JOURNEY_TEXTS, type JourneyTexts } from './journey.i18n.ts';
 
 /** What every step of the journey works with. */
@@ -25,7 +25,8 @@ export interface Journey {
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** oidc-provider's interaction ids (nanoid, url-safe). */
-export const UidParams = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{10,64}$' }) });
+const UID_PATTERN = /^[A-Za-z0-9_-]{10,64}$/;
+export const UidParams = Type.Object({ uid: Type.String({ pattern: UID_PATTERN.source }) });
 
 /** The languages a visitor may choose with `?lang=`. */
 export const LangChoice = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
@@ -35,6 +36,9 @@ export const LangChoice = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
  * (403, the expired page), like a wrong one.
  */
 export const CsrfField = { _csrf: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_.-]*$' })) };
+
+/** An account's id as a page offers it: a UUID in its canonical form, nothing PostgreSQL could refuse. */
+export const AccountId = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 
 /** Free text from a form: never a NUL (PostgreSQL refuses it in text). */
 export const NO_NUL = '^[^\\u0000]*$';
@@ -90,6 +94,108 @@ export async function renderNotice(reply: FastifyReply, lang: Lang, status: numb
   });
 }
 
+/** What the partner reads in `error_description` when the holder goes back to it from an expired journey. */
+const JOURNEY_EXPIRED_DESCRIPTION = 'the journey expired before the account holder finished';
+
+const JOURNEY_COOKIE = 'renkei_journey';
+/** A day: the way back to the partner outlives the 10-minute journey, for a holder who comes back late. */
+const JOURNEY_COOKIE_MAX_AGE = 86_400;
+/** Journeys (tabs) this browser keeps track of, and the passed interactions kept for each. */
+const MAX_JOURNEYS = 4;
+const MAX_PASSED = 8;
+/** A partner's state longer than this is not kept: such a journey gets the notice without the way back. */
+const MAX_STATE = 512;
+/** Room for the signature and the cookie's attributes within the 4,096 bytes a browser keeps. */
+const MAX_COOKIE_VALUE = 3_400;
+
+/**
+ * One journey of this browser, in a signed cookie: the interaction it is on and those it passed (the
+ * back and forward buttons land on pages of passed ones: they are sent to the current one), where to
+ * send the holder back to the partner when it expires (the client, and the redirect URI and state the
+ * provider accepted), and whether it ended (then there is nothing to go back to). A journey is one
+ * authorization request, known by its PKCE challenge across its interactions.
+ */
+interface JourneyMark {
+  key: string;
+  uid: string;
+  passed: string[];
+  clientId: string;
+  redirectUri: string;
+  state?: string;
+  responseMode?: string;
+  noReturn?: true;
+  ended?: true;
+}
+
+export function rememberJourney(request: FastifyRequest, reply: FastifyReply, details: Details, ended = false): void {
+  const p = details.params;
+  const key = String(p.code_challenge ?? details.uid);
+  const marks = journeyMarks(request);
+  const earlier = marks.find((m) => m.key === key);
+  const passed = earlier ? [...new Set([...(earlier.uid !== details.uid ? [earlier.uid] : []), ...earlier.passed])].slice(0, MAX_PASSED) : [];
+  const state = typeof p.state === 'string' ? p.state : undefined;
+  const mark: JourneyMark = {
+    key, uid: details.uid, passed, clientId: String(p.client_id), redirectUri: String(p.redirect_uri),
+    ...(state && state.length <= MAX_STATE ? { state } : {}),
+    ...(state && state.length > MAX_STATE ? { noReturn: true as const } : {}),
+    ...(typeof p.response_mode === 'string' ? { responseMode: p.response_mode } : {}),
+    ...(ended ? { ended: true as const } : {}),
+  };
+  const kept = [mark, ...marks.filter((m) => m.key !== key)].slice(0, MAX_JOURNEYS);
+  const encode = () => Buffer.from(JSON.stringify(kept)).toString('base64url');
+  // Browsers drop a cookie past 4 KB: older journeys make room for the current one.
+  while (kept.length > 1 && encode().length > MAX_COOKIE_VALUE) kept.pop();
+  reply.setCookie(JOURNEY_COOKIE, encode(), {
+    path: '/interaction', httpOnly: true, secure: true, sameSite: 'lax', signed: true, maxAge: JOURNEY_COOKIE_MAX_AGE,
+  });
+}
+
+function journeyMarks(request: FastifyRequest): JourneyMark[] {
+  const raw = request.cookies[JOURNEY_COOKIE];
+  if (!raw) return [];
+  const unsigned = request.unsignCookie(raw);
+  if (!unsigned.valid || !unsigned.value) return [];
+  try {
+    const marks = JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8')) as JourneyMark[];
+    return Array.isArray(marks) ? marks.filter((m) => typeof m.uid === 'string' && Array.isArray(m.passed) && typeof m.redirectUri === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The answer to a page or form of an interaction that no longer exists. While its journey goes on,
+ * it is sent to the journey's current step (the back button). Otherwise the notice says what happened,
+ * and an expired journey offers the way back to the partner, which receives `access_denied` with
+ * JOURNEY_EXPIRED_DESCRIPTION (and the state it sent), as it would from the provider.
+ */
+export async function answerEndedInteraction(journey: Journey, request: FastifyRequest, reply: FastifyReply, lang: Lang) {
+  const uid = uidOf(request);
+  const mark = journeyMarks(request).find((m) => m.uid === uid || m.passed.includes(uid));
+  if (mark && !mark.ended && mark.uid !== uid && UID_PATTERN.test(mark.uid) && await journey.provider.Interaction.find(mark.uid)) {
+    return reply.redirect(`/interaction/${mark.uid}`, 303);
+  }
+  const t = textsFor(lang);
+  if (!mark) return renderNotice(reply, lang, 400);
+  if (mark.ended) return renderNotice(reply, lang, 400, t.finished);
+  if (mark.noReturn) return renderNotice(reply, lang, 400, t.expiredOnly);
+  const client = await findClient(journey.db, mark.clientId);
+  const registered = client && Array.isArray(client.metadata.redirect_uris) && client.metadata.redirect_uris.includes(mark.redirectUri);
+  // Only the plain query response the provider itself would use here (no JARM is offered).
+  if (!client || !registered || (mark.responseMode && mark.responseMode !== 'query') || !URL.canParse(mark.redirectUri)) {
+    return renderNotice(reply, lang, 400, t.expiredOnly);
+  }
+  const back = new URL(mark.redirectUri);
+  back.searchParams.set('error', 'access_denied');
+  back.searchParams.set('error_description', JOURNEY_EXPIRED_DESCRIPTION);
+  if (mark.state) back.searchParams.set('state', mark.state);
+  back.searchParams.set('iss', journey.config.publicUrl);
+  const { serviceName } = requesterOf(client);
+  return render(reply, lang, 'interactions/expired', 400, {
+    title: t.titleExpired, message: t.expiredOnly, wayBack: { href: back.toString(), label: t.backToService(serviceName), hint: t.backToServiceHint },
+  });
+}
+
 /** The interaction the cookie names; a URL naming another (older) one is sent to the current step. */
 export async function currentInteraction(journey: Journey, request: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> {
   const details = await journey.provider.interactionDetails(request.raw, reply.raw);
@@ -119,12 +225,13 @@ export async function showStep(journey: Journey, request: FastifyRequest, reply:
     uid: details.uid,
     skipped,
     csrfToken: reply.formToken(),
-    requester: client ? `${client.partner.serviceName}（${client.partner.legalName}）` : String(details.params.client_id),
+    requester: client ? (({ serviceName, legalName }) => `${serviceName}（${legalName}）`)(requesterOf(client)) : String(details.params.client_id),
     langSwitch: { ja: `/interaction/${details.uid}?lang=ja`, en: `/interaction/${details.uid}?lang=en` },
     mtlsUrl: `${config.mtlsPublicUrl}/interaction/${details.uid}/certificate`,
     ...extra,
   };
   const redirectUri = String(details.params.redirect_uri);
+  rememberJourney(request, reply, details);
   const page = (view: string, data: Record<string, unknown>) => render(reply, lang, `interactions/${view}`, status, { ...common, ...data }, redirectUri);
   switch (prompt) {
     case 'login':
@@ -143,7 +250,7 @@ export async function showStep(journey: Journey, request: FastifyRequest, reply:
       return page('register-pin', { title: t.titlePin, step: 2, accounts, anyRegistered });
     }
     case 'consent':
-      return page('consent', { ...(await consentView(db, details, lang)), title: t.titleConsent, step: 4 });
+      return page('consent', { ...(await consentView(db, details, lang, extra.ticked as string[] | undefined)), title: t.titleConsent, step: 4 });
     default:
       throw new Error(`unexpected prompt ${prompt}`);
   }

@@ -91,6 +91,16 @@ export const JOURNEY_TEXTS = defineTexts({
   periodEnd: { ja: '許可期限', en: 'Until' },
   businesses: { ja: '利用業務', en: 'Services' },
   accounts: { ja: '対象口座', en: 'Accounts' },
+  accountsToAllow: { ja: '許可する口座', en: 'Accounts to allow' },
+  accountsToAllowHint: { ja: '連携先に情報を提供する口座を選択してください。', en: 'Choose the accounts whose information the service may see.' },
+  accountsNotIncluded: { ja: '許可の対象外の口座', en: 'Accounts not included' },
+  exclusion: {
+    locked: { ja: '照会用暗証番号がロック中のため対象外です', en: 'Not included: its inquiry PIN is locked' },
+    unregistered: { ja: '照会用暗証番号が未登録のため対象外です', en: 'Not included: no inquiry PIN is registered' },
+  },
+  endJourney: { ja: '手続きを終了する', en: 'End' },
+  backToService: (service: string) => ({ ja: `${service}に戻る`, en: `Back to ${service}` }),
+  backToServiceHint: { ja: '連携先のサービスには、お手続きが完了しなかったことが伝わります。', en: 'The service will be told that the connection was not completed.' },
   consentHeading: { ja: '同意確認', en: 'Consent' },
   consentText: {
     ja: '「許可」ボタンを押す前に、API連携先のWebサイトを閲覧できるかどうかをお客さまご自身の判断で確認してください。許可ボタンを押すことによって、API連携先がお客さまの情報を扱うことになります。お客さまの入力されたIDやパスワード等の認証情報はAPI連携事業者には開示されません。また、API連携事業者との間の通信は暗号化されています。',
@@ -99,11 +109,16 @@ export const JOURNEY_TEXTS = defineTexts({
   continueCheckbox: { ja: '許可手続きを継続する', en: 'Continue with the permission' },
   allow: { ja: '許可', en: 'Allow' },
   deny: { ja: '拒否', en: 'Deny' },
-  noAccounts: { ja: '連携できる口座がありません。「拒否」を押して手続きを終了してください。', en: 'No account can be connected. Press Deny to end.' },
+  noAccounts: { ja: '連携できる口座がありません。「手続きを終了する」を押してください。', en: 'No account can be connected. Press End.' },
   expired: {
     ja: `お手続きの有効期限（${JOURNEY_MINUTES}分）が切れたか、すでに完了しています。お手数ですが、連携先のサービスからもう一度お手続きください。`,
     en: `This request expired (${JOURNEY_MINUTES} minutes) or is already finished. Please start again from the connecting service.`,
   },
+  expiredOnly: {
+    ja: `お手続きの有効期限（${JOURNEY_MINUTES}分）が切れました。お手数ですが、連携先のサービスからもう一度お手続きください。`,
+    en: `This request expired (${JOURNEY_MINUTES} minutes). Please start again from the connecting service.`,
+  },
+  finished: { ja: 'このお手続きはすでに完了しています。', en: 'This request is already finished.' },
   certificateUnavailable: {
     ja: '電子証明書によるログインは現在準備中です。ID・パスワード方式のお客さまは、前の画面に戻ってログインIDとログインパスワードでログインしてください。',
     en: 'Certificate login is not available yet. If you use an ID and password, go back and log in with them.',
@@ -135,6 +150,7 @@ export const JOURNEY_TEXTS = defineTexts({
     pin_none_registered: { ja: '照会用暗証番号を登録した口座がありません。', en: 'No account has a registered inquiry PIN.' },
     consent_unchecked: { ja: '「許可手続きを継続する」をチェックしてください。', en: 'Tick “Continue with the permission”.' },
     no_accounts: { ja: '連携できる口座がないため、許可できません。', en: 'No account can be connected, so nothing can be allowed.' },
+    no_account_ticked: { ja: '許可する口座を1つ以上選択してください。', en: 'Choose at least one account to allow.' },
     invalid_form: { ja: '入力内容に誤りがあります。もう一度操作してください。', en: 'The form was not filled in correctly. Please try again.' },
     csrf: { ja: '画面の有効期限が切れました。もう一度操作してください。', en: 'This page expired. Please try again.' },
   },

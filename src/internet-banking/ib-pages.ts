@@ -73,6 +73,8 @@ export async function render(request: FastifyRequest, reply: FastifyReply, templ
         businessId: canManageBusinessId(actor),
         settings: canSeeCustomerSettings(actor),
         audit: actor.customerKind === 'corporate' ? actor.rights.auditLogView : true,
+        // Every user sees their own API links (DESIGN §15).
+        links: true,
       }
     : undefined;
   const html = await reply.viewAsync(template, {

@@ -9,6 +9,7 @@ import { auditScreen } from './audit.routes.ts';
 import { businessIdScreens } from './business-id/business-id.plugin.ts';
 import { homeScreen } from './home.routes.ts';
 import { queryLang, sessionToken, type IbDeps } from './ib-pages.ts';
+import { linksScreens } from './links.routes.ts';
 import { loginScreens } from './login.routes.ts';
 import { passwordResetScreens } from './password-reset.routes.ts';
 import { settingsScreens } from './settings.routes.ts';
@@ -32,7 +33,7 @@ function sessionBinding(request: FastifyRequest): string {
 
 /**
  * Internet banking at `/ib/` (DESIGN §12): ログイン, 初回ログイン時の設定, ログインパスワード再設定, the
- * home menu, ログイン・操作履歴, お客さま情報（申込・設定） and the ビジネスID管理 screens, each flow a
+ * home menu, ログイン・操作履歴, API連携サービスの利用状況, お客さま情報（申込・設定） and the ビジネスID管理 screens, each flow a
  * plugin of its own sharing the session, the form protection and the throttle registered here.
  */
 export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function internetBankingPlugin(instance, deps) {
@@ -49,6 +50,7 @@ export const internetBankingPlugin: FastifyPluginAsync<IbDeps> = async function 
   await app.register(homeScreen, screens);
   await app.register(accountScreens, screens);
   await app.register(auditScreen, screens);
+  await app.register(linksScreens, screens);
   await app.register(settingsScreens, screens);
   await app.register(businessIdScreens, screens);
 };

@@ -15,6 +15,7 @@ export const IB_LAYOUT_TEXTS = defineTexts({
   users: { ja: 'ユーザー一覧', en: 'Users' },
   settings: { ja: 'お客さま情報（申込・設定）', en: 'Customer information (applications and settings)' },
   audit: { ja: 'ログイン・操作履歴', en: 'Login and activity history' },
+  links: { ja: 'API連携サービスの利用状況', en: 'Connected apps' },
 });
 
 /** Why a session ended, when the user could not have known. */

@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { decodeProtectedHeader, calculateJwkThumbprint, type JWK } from 'jose';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { errors, Provider, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/database.ts';
 import type { ClientCache } from './client-cache.ts';
@@ -34,6 +35,16 @@ export function createAdapterFactory(deps: AdapterDeps) {
   };
 }
 
+/**
+ * Whether a value the provider took from a request (a token, a client id, a uid) could name a stored
+ * row: ids are printable and well-formed text. Anything else is found nowhere, without asking the
+ * database, which would refuse a NUL byte (SQLSTATE 22021) instead of answering "no such row" and make
+ * the endpoint answer 500; the provider then answers as for any unknown token or client.
+ */
+function plausibleId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= 4096 && !/[\u0000-\u001f\u007f]/.test(id) && id.isWellFormed();
+}
+
 /** Longer than any proof or assertion the provider accepts, so a claimed jti outlives its usefulness. */
 const REPLAY_WINDOW_S = 900;
 
@@ -66,9 +77,26 @@ function replayDetectionAdapter({ db }: AdapterDeps): Adapter {
   };
 }
 
-function payloadAdapter({ db, clockTolerance }: AdapterDeps, model: string): Adapter {
+/** The bank transaction the provider's own writes join while `fn` runs (see providerWritesIn). */
+const enclosingTransaction = new AsyncLocalStorage<{ trx?: Transaction<Database> | undefined }>();
+
+/**
+ * Runs `fn` with every oidc_payloads read and write of the provider (e.g. `grant.save()`) inside the
+ * bank's transaction `trx`: the provider's artifacts then commit, or vanish, with the bank's rows.
+ */
+export function providerWritesIn<T>(trx: Transaction<Database>, fn: () => Promise<T>): Promise<T> {
+  const scope: { trx?: Transaction<Database> | undefined } = { trx };
+  // Work `fn` leaves running (an event listener) must not write through a finished transaction.
+  return enclosingTransaction.run(scope, fn).finally(() => { scope.trx = undefined; });
+}
+
+function payloadAdapter(deps: AdapterDeps, model: string): Adapter {
+  const { clockTolerance } = deps;
+  // Read per call: the same adapter serves requests inside and outside a bank transaction.
+  const on = (): Kysely<Database> => enclosingTransaction.getStore()?.trx ?? deps.db;
   const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) => {
-    const row = await db
+    if (!plausibleId(value)) return undefined;
+    const row = await on()
       .selectFrom('oidc_payloads')
       .select(['payload', 'consumed_at'])
       .where('model', '=', model)
@@ -81,7 +109,7 @@ function payloadAdapter({ db, clockTolerance }: AdapterDeps, model: string): Ada
   return {
     async upsert(id, payload, expiresIn) {
       const p = model === 'RefreshToken' ? await bindRefreshTokenToProofKey(payload as Payload) : payload;
-      await db
+      await on()
         .insertInto('oidc_payloads')
         .values({
           model, id, payload: JSON.stringify(p),
@@ -100,7 +128,7 @@ function payloadAdapter({ db, clockTolerance }: AdapterDeps, model: string): Ada
     findByUid: (uid) => findWhere('uid', uid),
     findByUserCode: (code) => findWhere('user_code', code),
     async consume(id) {
-      const r = await db
+      const r = await on()
         .updateTable('oidc_payloads')
         .set({ consumed_at: sql<Date>`now()` })
         .where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null)
@@ -113,10 +141,10 @@ function payloadAdapter({ db, clockTolerance }: AdapterDeps, model: string): Ada
       }
     },
     async destroy(id) {
-      await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
+      await on().deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
     },
     async revokeByGrantId(grantId) {
-      await db.deleteFrom('oidc_payloads').where('model', '=', model).where('grant_id', '=', grantId).execute();
+      await on().deleteFrom('oidc_payloads').where('model', '=', model).where('grant_id', '=', grantId).execute();
     },
   };
 }
@@ -149,7 +177,8 @@ function clientPayload(metadata: Record<string, unknown>, allowedScopes: string[
   const certificateBound = metadata.tls_client_certificate_bound_access_tokens === true;
   return {
     ...metadata,
-    scope: allowedScopes.filter((s) => OIDC_SCOPES.includes(s)).join(' '),
+    // oidc-provider refuses an empty `scope`: a client allowed API scopes only has none for it.
+    scope: allowedScopes.filter((s) => OIDC_SCOPES.includes(s)).join(' ') || undefined,
     [BUSINESS_SCOPES_METADATA]: allowedScopes.filter((s) => (BUSINESS_SCOPES as readonly string[]).includes(s)).join(' '),
     // Sender-constrained access tokens are required: DPoP unless the client binds to its certificate.
     dpop_bound_access_tokens: !certificateBound,
@@ -171,6 +200,7 @@ function clientAdapter(deps: AdapterDeps): Adapter {
   const { db } = deps;
   return {
     async find(id) {
+      if (!plausibleId(id)) return undefined;
       const load = async () => {
         const client = await findClient(db, id);
         return client ? clientPayload(client.metadata, client.allowedScopes) : undefined;
@@ -197,6 +227,7 @@ function clientAdapter(deps: AdapterDeps): Adapter {
 function initialAccessTokenAdapter(deps: AdapterDeps): Adapter {
   return {
     async find(id) {
+      if (!plausibleId(id)) return undefined;
       const partner = await partnerForToken(deps.db, id);
       if (!partner) return undefined;
       return {

@@ -79,13 +79,13 @@ export function fapiProfile({ audience, dpopNonceSecret }: ProfileOptions) {
     introspection: {
       enabled: true,
       // A client may introspect only its own tokens (DESIGN §7).
-      allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      allowedPolicy: (_ctx, client, token) => isOwnToken(client, token),
     },
     revocation: {
       enabled: true,
       // RFC 7009 §2.1: a client may revoke only its own tokens.
       allowedPolicy: (_ctx, client, token) => {
-        if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        if (!isOwnToken(client, token)) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
         return true;
       },
     },
@@ -147,6 +147,14 @@ export function fapiProfile({ audience, dpopNonceSecret }: ProfileOptions) {
     // The subject is the user's id and the only claim: names and accounts stay with the bank.
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
   } satisfies Configuration;
+}
+
+/**
+ * Whose tokens a client may introspect and revoke: its own (DESIGN §7, RFC 7009 §2.1). The provider's
+ * policies and the completion of both endpoints for JWT access tokens (jwt-access-tokens.ts) share it.
+ */
+export function isOwnToken(client: { clientId: string }, token: { clientId?: string | undefined }): boolean {
+  return token.clientId === client.clientId;
 }
 
 function grantsOfflineAccess(ctx: KoaContextWithOIDC, code: { scopes: Set<string> }): boolean {

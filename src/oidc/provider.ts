@@ -7,13 +7,20 @@ import { presentedCertificate } from '../certificates/from-request.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { BUSINESS_SCOPES_METADATA, findClient } from '../partners/clients.repository.ts';
+import { unsafeTextAt } from '../shared/input-guard.ts';
 import { BUSINESS_SCOPES, KNOWN_SCOPES, OIDC_SCOPES } from '../shared/scopes.ts';
+import { findActiveAccount } from './active-account.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { listEveryScope } from './discovery-scopes.ts';
 import type { ClientCache } from './client-cache.ts';
 import { fapiProfile, OIDC_ROUTES } from './fapi-profile.ts';
 import { journeyPolicy, type PolicyHooks } from './oidc-policy.ts';
 import { noteOfflineAccessRequest } from './offline-access.ts';
+import { answerDatabaseOutagesWith503 } from './outage.ts';
+import { answerUnknownPathsInTheErrorFormat } from './unknown-paths.ts';
 import { settlePendingWrites } from './provider-events.ts';
+import { refuseUnregisteredOidcScopes } from './registered-scopes.ts';
+import { completeJwtTokenEndpoints } from './structured-token-endpoints.ts';
 
 export interface ProviderDeps {
   config: Readonly<Config>;
@@ -48,6 +55,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     ...profile,
     adapter: createAdapterFactory({ db, clockTolerance: profile.clockTolerance, clientCache: deps.clientCache }),
+    findAccount: findActiveAccount(db),
     jwks: { keys: deps.signingKeys as never },
     cookies: {
       keys: deps.cookieKeys,
@@ -100,6 +108,11 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
   const provider = new Provider(config.publicUrl, configuration);
   provider.proxy = config.trustProxy;
+  answerDatabaseOutagesWith503(provider, deps.hooks.renderError);
+  answerUnknownPathsInTheErrorFormat(provider);
+  provider.use(listEveryScope);
+  provider.use(refuseUnregisteredOidcScopes);
+  provider.use(completeJwtTokenEndpoints({ db, issuer: config.publicUrl, audience: config.apiIdentifier, signingKeys: deps.signingKeys }));
   provider.use(async (ctx, next) => {
     await next();
     await settlePendingWrites(ctx);
@@ -113,11 +126,22 @@ export function createProvider(deps: ProviderDeps): Provider {
 }
 
 /**
- * RFC 7591 policy for every registration through a partner's initial access token: https redirect
- * URIs only (DESIGN §7); metadata outside the profile is refused by the provider's own validation
- * (auth methods, algorithms, response and grant types).
+ * RFC 7591 policy for every registration through a partner's initial access token: a client_name
+ * and https redirect URIs (DESIGN §7, §15); `scope` may name API scopes only. Metadata outside the
+ * profile is refused by the provider's own validation (auth methods, algorithms, response and grant types).
  */
 function registrationPolicy(_ctx: KoaContextWithOIDC, properties: Record<string, unknown>): void {
+  // No metadata value has a use for control characters, and the database cannot store a NUL.
+  const controlAt = unsafeTextAt(properties, (s) => /[\u0000-\u001f\u007f]/.test(s) || !s.isWellFormed());
+  if (controlAt !== undefined) {
+    // error_description is ASCII (RFC 6749 §5.2): the offending property is named only when it is a plain one.
+    const name = /^\/[a-z0-9_#]+(?:\/|$)/i.exec(controlAt)?.[0].replace(/\//g, '') ?? 'metadata';
+    throw new errors.InvalidClientMetadata(`${name} must not contain control characters`);
+  }
+  // The journey names the client's service by it (DESIGN §15 "Who asks").
+  if (typeof properties.client_name !== 'string' || !properties.client_name.trim()) {
+    throw new errors.InvalidClientMetadata('client_name is required');
+  }
   const uris = properties.redirect_uris;
   if (!Array.isArray(uris) || uris.length === 0) throw new errors.InvalidRedirectUri('redirect_uris is required');
   for (const uri of uris) {

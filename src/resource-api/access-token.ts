@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 
 export interface AccessTokenClaims extends JWTPayload {
+  jti: string;
   client_id: string;
   scope: string;
   grant_id: string;
@@ -63,7 +64,7 @@ export class AccessTokenVerifier {
       typ: 'at+jwt',
       algorithms: ['ES256', 'PS256'],
       clockTolerance: 5,
-      requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'scope'],
+      requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id', 'scope'],
     });
     if (typeof payload.grant_id !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') {
       throw new Error('the token lacks grant_id, client_id or scope');

@@ -1,13 +1,15 @@
 import { Type } from '@sinclair/typebox';
-import { ErrorRef } from '../shared/error.schemas.ts';
 import { ACCOUNT_ID_DIGITS } from './parameters.ts';
 import { PAGE_SIZE } from './statements.service.ts';
 
 /** DESIGN §8 (contract): every number a string, dates YYYY-MM-DD, times HH:MM:SS+09:00, empty values omitted. */
-const Num = (description: string) => Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', description });
-const Date8 = (description: string) => Type.String({ format: 'date', description });
-const Time = Type.String({ pattern: '^\\d{2}:\\d{2}:\\d{2}\\+09:00$', description: '基準時刻 (JST)' });
-const AccountId = Type.String({ pattern: `^\\d{${ACCOUNT_ID_DIGITS}}$`, description: '口座ID: 支店番号3桁 + 科目コード2桁 + 口座番号7桁' });
+// Every pattern-bearing field carries a valid example, or documentation tools make one up from the
+// pattern (such as a 基準時刻 of "73:33:62+09:00").
+const Num = (description: string, example = '1000000') => Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', description, examples: [example] });
+const Date8 = (description: string) => Type.String({ format: 'date', description, examples: ['2026-11-20'] });
+const TIME_PATTERN = '^([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d\\+09:00$';
+const Time = Type.String({ pattern: TIME_PATTERN, description: '基準時刻 (JST)', examples: ['12:00:00+09:00'] });
+const AccountId = Type.String({ pattern: `^\\d{${ACCOUNT_ID_DIGITS}}$`, description: '口座ID: 支店番号3桁 + 科目コード2桁 + 口座番号7桁', examples: ['101011000088'] });
 
 const TYPE_CODES = '科目コード: 01 普通預金（有利息）, 02 普通預金（決済用）, 11 円定期預金, 51 外貨普通預金';
 const ONLY_ORDINARY = '科目コード01・02の口座のみ。それ以外の科目では項目自体を設定しません';
@@ -50,7 +52,7 @@ export const AccountsResponseSchema = Type.Object({
 
 const ORDINARY_BALANCE_FIELDS = ['withdrawableAmount', 'previousDayBalance', 'previousMonthBalance'] as const;
 const FX_BALANCE_FIELDS = ['fcyTotalBalance', 'ttb', 'baseRateDate', 'baseRateTime', 'yenEquivalent'] as const;
-const Fx = (description: string) => Type.Optional(Type.String({ pattern: '^-?\\d+(\\.\\d{1,3})?$', description: `${description}。${ONLY_FX}` }));
+const Fx = (description: string, example: string) => Type.Optional(Type.String({ pattern: '^-?\\d+(\\.\\d{1,3})?$', description: `${description}。${ONLY_FX}`, examples: [example] }));
 
 export const BalanceSchema = Type.Object({
   accountId: AccountId,
@@ -64,11 +66,11 @@ export const BalanceSchema = Type.Object({
   previousMonthBalance: Type.Optional(Num(`前月末残高。${ONLY_ORDINARY}`)),
   currencyCode: Type.String(),
   currencyName: Type.String(),
-  fcyTotalBalance: Fx('外貨残高'),
-  ttb: Fx('外貨レート (TTB)。銀行がレートを公表している場合'),
+  fcyTotalBalance: Fx('外貨残高', '350.48'),
+  ttb: Fx('外貨レート (TTB)。銀行がレートを公表している場合', '150.25'),
   baseRateDate: Type.Optional(Date8(`外貨レート基準日。${ONLY_FX}`)),
-  baseRateTime: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}:\\d{2}\\+09:00$', description: `外貨レート基準時刻 (JST)。${ONLY_FX}` })),
-  yenEquivalent: Type.Optional(Num(`外貨円換算額 (外貨残高 × TTB、円未満切り捨て)。${ONLY_FX}`)),
+  baseRateTime: Type.Optional(Type.String({ pattern: TIME_PATTERN, description: `外貨レート基準時刻 (JST)。${ONLY_FX}`, examples: ['10:00:00+09:00'] })),
+  yenEquivalent: Type.Optional(Num(`外貨円換算額 (外貨残高 × TTB、円未満切り捨て)。${ONLY_FX}`, '52659')),
 }, {
   $id: 'Balance',
   additionalProperties: false,
@@ -94,7 +96,7 @@ export const TransactionSchema = Type.Object({
   amount: Num('取引金額'),
   remarks: Type.Optional(Type.String({ description: '摘要' })),
   balance: Num('取引後残高'),
-  itemKey: Type.String({ pattern: '^\\d+$', description: '明細キー (口座内で一意、昇順)' }),
+  itemKey: Type.String({ pattern: '^\\d+$', description: '明細キー (口座内で一意、昇順)', examples: ['1024'] }),
 }, { $id: 'Transaction', additionalProperties: false });
 
 export const TransactionsResponseSchema = Type.Object({
@@ -106,8 +108,8 @@ export const TransactionsResponseSchema = Type.Object({
   baseDate: Date8('基準日'),
   baseTime: Time,
   hasNext: Type.Boolean({ description: '次明細フラグ' }),
-  nextItemKey: Type.Optional(Type.String({ pattern: '^\\d+$', description: '次明細キー: hasNext のときだけ。同じリクエストにこの値を加えると次のページ' })),
-  count: Type.String({ pattern: '^\\d+$', description: `明細取得件数 (最大${PAGE_SIZE})` }),
+  nextItemKey: Type.Optional(Type.String({ pattern: '^\\d+$', description: '次明細キー: hasNext のときだけ。同じリクエストにこの値を加えると次のページ', examples: ['1525'] })),
+  count: Type.String({ pattern: '^\\d+$', description: `明細取得件数 (最大${PAGE_SIZE})`, examples: ['2'] }),
   transactions: Type.Array(Type.Ref('Transaction')),
 }, { additionalProperties: false });
 
@@ -118,15 +120,16 @@ export const TransactionsResponseSchema = Type.Object({
 export const NoQuerySchema = Type.Object({});
 
 export const BalancesQuerySchema = Type.Object({
-  accountId: Type.Optional(Type.String({ maxLength: 29 })),
+  accountId: Type.Optional(Type.String({ maxLength: 29, description: '口座ID (12桁)。省略すると連携しているすべての口座の残高', examples: ['101011000088'] })),
 });
 
 export const TransactionsQuerySchema = Type.Object({
-  accountId: Type.String({ maxLength: 29 }),
-  dateFrom: Type.Optional(Type.String({ maxLength: 10 })),
-  dateTo: Type.Optional(Type.String({ maxLength: 10 })),
-  nextItemKey: Type.Optional(Type.String({ maxLength: 24 })),
+  accountId: Type.String({ maxLength: 29, description: '口座ID (12桁)。科目コード01・02の口座のみ', examples: ['101011000088'] }),
+  dateFrom: Type.Optional(Type.String({
+    maxLength: 10, description: '対象期間From (YYYY-MM-DD)。dateTo とともに省略すると当日分、これだけ指定すると当日まで', examples: ['2026-11-01'],
+  })),
+  dateTo: Type.Optional(Type.String({ maxLength: 10, description: '対象期間To (YYYY-MM-DD)。これだけ指定すると最初の明細から', examples: ['2026-11-20'] })),
+  nextItemKey: Type.Optional(Type.String({
+    maxLength: 24, description: `次明細キー: 前のページの nextItemKey。同じ条件で次の${PAGE_SIZE}件を取得`, examples: ['1525'],
+  })),
 });
-
-/** Error statuses every endpoint can answer with (DESIGN §8 table). */
-export const API_ERRORS = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef, 503: ErrorRef };

@@ -91,7 +91,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       }
     }
 
-    const grant = await checkGrant(deps.db, claims.grant_id, claims.client_id);
+    const grant = await checkGrant(deps.db, claims.grant_id, claims.client_id, claims.jti);
     if (!grant.ok) throw invalidToken(scheme, grant.reason);
     return { claims, grant: grant.grant, customerKind: grant.customerKind, scheme, scopes: new Set(claims.scope.split(' ')) };
   };

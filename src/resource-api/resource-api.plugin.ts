@@ -12,6 +12,7 @@ import { AccountSchema, BalanceSchema, TransactionSchema } from './accounts.sche
 import { accountsRoutes } from './accounts.routes.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { DpopNonces } from './dpop.ts';
+import { protectedResourceMetadataRoute } from './protected-resource-metadata.ts';
 
 export interface ResourceApiOptions {
   db: Kysely<Database>;
@@ -47,6 +48,13 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
         securitySchemes: {
           DPoP: { type: 'http', scheme: 'DPoP', description: 'DPoP-bound access token (RFC 9449) with a DPoP proof header' },
           mtls: { type: 'mutualTLS', description: 'certificate-bound access token (RFC 8705) as Bearer over the mutual-TLS origin' },
+          // The scopes of each operation: the authorization server's, as its discovery document lists them.
+          oidc: {
+            type: 'openIdConnect', openIdConnectUrl: `${config.publicUrl}/.well-known/openid-configuration`,
+            description: 'Access tokens from renkei (FAPI 2.0: PAR, authorization code with PKCE, private_key_jwt or tls_client_auth). '
+              + 'Scopes (利用業務): balances 残高照会, transactions 入出金明細照会, transfers 振込 (準備中); offline_access for a refresh token. '
+              + `Resource metadata (RFC 9728): ${config.publicUrl}/.well-known/oauth-protected-resource/api/v1`,
+          },
         } as never,
       },
     },
@@ -61,6 +69,7 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
     transformSpecificationClone: true,
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (opts.origin === config.publicUrl) await app.register(protectedResourceMetadataRoute, { config });
 
   const nonceKey = Buffer.from(hkdfSync('sha256', opts.keyEncryptionKey, Buffer.alloc(0), 'renkei resource dpop nonce', 32));
   const nonces = new DpopNonces(nonceKey);

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, GMO_ERROR_CODES, GMO_ERROR_MESSAGE_MAX, isGmoApiPath, serviceUnavailable } from './errors.ts';
-import { isDatabaseUnavailable } from './db-errors.ts';
+import { isDatabaseUnavailable, isInvalidInputError } from './db-errors.ts';
 import { LANG_COOKIE, pickLang, type Lang } from './i18n.ts';
 
 /** Fastify's own 4xx errors, mapped onto our closed list of codes. */
@@ -35,6 +35,13 @@ function toAppError(err: FastifyError | Error): { error: AppError; unexpected: b
   if (mapped) return { error: mapped(), unexpected: false };
   if (fe.statusCode === 429) return { error: new AppError(429, 'rate_limited', { headers: {} }), unexpected: false };
   if (isDatabaseUnavailable(err)) return { error: serviceUnavailable(err), unexpected: false };
+  // A value the database itself refused (a malformed uuid, a NUL, an impossible date) is the caller's
+  // mistake that validation missed: a 400, logged with its SQLSTATE so the missing check can be added.
+  if (isInvalidInputError(err)) {
+    // Only the SQLSTATE: the database's message may quote the value, which may be a secret.
+    const sqlState = (err as { code?: unknown }).code;
+    return { error: new AppError(400, 'invalid_parameter', { detail: { sqlState, refusedBy: 'database' } }), unexpected: false };
+  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { error: new AppError(fe.statusCode, fe.statusCode === 404 ? 'not_found' : 'invalid_request'), unexpected: false };
   }
@@ -78,6 +85,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const { error, unexpected } = toAppError(err);
     if (unexpected) request.log.error({ err }, 'unexpected error');
     else if (error.status >= 500) request.log.warn({ err, code: error.code }, 'service unavailable');
+    else if (isInvalidInputError(err)) request.log.warn({ code: error.code, detail: error.detail }, 'input refused by the database');
     else if (error.detail !== undefined) request.log.info({ code: error.code, detail: error.detail }, 'request refused');
     try {
       return await sendError(request, reply, error);

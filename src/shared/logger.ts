@@ -8,6 +8,12 @@ const SECRET_QUERY_PARAMS = [
 ];
 
 /**
+ * Paths whose last segment is itself a credential: the password-reset link mailed to a user, and a
+ * certificate's retrieval link. The prefix stays, so the line still says which screen was asked for.
+ */
+const SECRET_PATH_SEGMENTS = [/(\/password(?:-|%2d)reset\/)[^/?#]+/gi, /(\/certificates\/retrieve\/)[^/?#]+/gi];
+
+/**
  * Second line of defence behind the allowlist serializers: any of these paths in any log object is
  * replaced (DESIGN §11: passwords, PINs, tokens, codes, cookies, authorization headers, assertions).
  */
@@ -21,10 +27,14 @@ const REDACT_PATHS = [
   '*.login_password_hash', '*.transaction_password_hash', '*.inquiry_pin_hash',
 ];
 
-/** Removes the values of secret query parameters from a URL path, keeping the names for debugging. */
+/**
+ * Removes secrets from a URL as requested (path and query): a secret path segment, and the values of
+ * secret query parameters, keeping the names for debugging.
+ */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
-  if (q < 0) return url;
+  const path = SECRET_PATH_SEGMENTS.reduce((p, re) => p.replace(re, '$1[REDACTED]'), q < 0 ? url : url.slice(0, q));
+  if (q < 0) return path;
   const params = new URLSearchParams(url.slice(q + 1));
   let changed = false;
   for (const name of SECRET_QUERY_PARAMS) {
@@ -33,7 +43,7 @@ export function redactUrl(url: string): string {
       changed = true;
     }
   }
-  return changed ? `${url.slice(0, q)}?${params.toString()}` : url;
+  return changed ? `${path}?${params.toString()}` : `${path}${url.slice(q)}`;
 }
 
 /** Allowlist serializers: only what helps an operator, never bodies or credentials. */

@@ -12,7 +12,8 @@ import { insertTestClient, oauthClientFor, pushAuthorization, type OAuthClient, 
  * private_key_jwt, DPoP and PKCE against the real server's HTTPS listener, and a real browser (Debian's
  * chromium through playwright-core) walking the five screens by their visible Japanese labels. Once for
  * a client the bank registered (the demo partner's), once for one registered through RFC 7591 DCR with
- * INITIAL_ACCESS_TOKEN; then 拒否, the keyboard, and a browser without JavaScript.
+ * INITIAL_ACCESS_TOKEN; then 拒否, the keyboard, a browser without JavaScript, the account choice of step 5,
+ * the back and forward buttons, and the way back to the partner from an expired journey.
  *
  * The browser never leaves loopback: the client's redirect URI (https://client.example/cb) is answered
  * by the test, and anything else off loopback is aborted and reported.
@@ -177,13 +178,29 @@ async function registerPin(page: Page, accountNumber: string, pin: string) {
   await heading(page, 'API連携認証（照会用暗証番号登録結果）');
 }
 
-/** Step 5: the summary, then 許可 with the checkbox. */
-async function checkAndAllow(t: Test, page: Page, openedAt: number, shotName: string, businesses: string[], accounts: string[]) {
+/** The account numbers offered under 許可する口座, and whether each is ticked. */
+async function offeredAccounts(page: Page): Promise<Record<string, boolean>> {
+  const boxes = row(page, '許可する口座').getByRole('checkbox');
+  const out: Record<string, boolean> = {};
+  for (const box of await boxes.all()) {
+    const label = await page.locator(`label[for="${await box.getAttribute('id')}"]`).innerText();
+    out[/\d{7}$/.exec(label.trim())?.[0] ?? label] = await box.isChecked();
+  }
+  return out;
+}
+
+/**
+ * Step 5: the summary, then 許可 with the checkbox. `untick` accounts are unticked first (after a try
+ * with none ticked, which is refused), so the grant covers the others only.
+ */
+async function checkAndAllow(
+  t: Test, page: Page, openedAt: number, shotName: string, businesses: string[], accounts: string[], service: string, untick: string[] = [],
+) {
   await heading(page, 'API連携認証（情報アクセス許可）');
   t.equal(await page.title(), 'API連携認証（情報アクセス許可） | renkei');
   const target = await row(page, '許可対象').innerText();
-  t.match(target, 'かんたん家計簿', '許可対象 names the partner’s service');
-  t.match(target, '株式会社 入出金情報提供', 'and its company');
+  t.match(target, service, '許可対象 names the client’s own service name');
+  t.match(target, '株式会社 入出金情報提供', 'and its partner company');
   const period = await row(page, '許可期間').innerText();
   t.match(period, /許可開始: \d{4}年\d{2}月\d{2}日 \d{2}:\d{2}/, '許可期間 shows the start');
   t.match(period, /許可期限: \d{4}年\d{2}月\d{2}日 \d{2}:\d{2}/, 'and the expiry');
@@ -192,9 +209,20 @@ async function checkAndAllow(t: Test, page: Page, openedAt: number, shotName: st
   t.ok(start! >= Math.floor(openedAt / 60_000) * 60_000 && start! <= Date.now(), 'starting now (after the journey began)');
   const covered = await row(page, '利用業務').getByRole('listitem').allInnerTexts();
   t.same(covered, businesses, '利用業務 as chosen');
-  const acc = await row(page, '対象口座').getByRole('listitem').allInnerTexts();
-  t.same(acc.map((a) => /\d{7}$/.exec(a)?.[0]), accounts, 'the registered accounts');
+  t.same(await offeredAccounts(page), Object.fromEntries(accounts.map((a) => [a, true])), '許可する口座: the registered accounts, all ticked');
   await shot(page, shotName);
+  if (untick.length) {
+    // None ticked is refused with a message.
+    for (const a of accounts) await row(page, '許可する口座').getByRole('checkbox', { name: a }).uncheck();
+    await page.getByLabel('許可手続きを継続する', { exact: true }).check();
+    await button(page, '許可').click();
+    await heading(page, 'API連携認証（情報アクセス許可）');
+    t.equal(await page.getByRole('alert').innerText(), '許可する口座を1つ以上選択してください。', 'none ticked is refused');
+    await shot(page, `${shotName}-none-ticked`);
+    for (const a of accounts.filter((x) => !untick.includes(x))) await row(page, '許可する口座').getByRole('checkbox', { name: a }).check();
+    t.same(await offeredAccounts(page), Object.fromEntries(accounts.map((a) => [a, !untick.includes(a)])), 'only the chosen accounts ticked');
+    await shot(page, `${shotName}-chosen`);
+  }
   await page.getByLabel('許可手続きを継続する', { exact: true }).check();
   await button(page, '許可').click();
 }
@@ -214,7 +242,7 @@ t.test('client A (the demo partner’s, registered by the bank): the five screen
   t.equal(await page.title(), 'API連携認証（利用登録） | renkei');
   t.ok(await page.getByRole('heading', { name: 'API利用規定' }).isVisible(), 'the API利用規定 is shown');
   t.ok(await page.getByRole('link', { name: '電子証明書ログイン', exact: true }).isVisible(), 'with the certificate path');
-  t.match(await page.locator('.requester').innerText(), 'かんたん家計簿（株式会社 入出金情報提供）', 'who asks');
+  t.match(await page.locator('.requester').innerText(), 'テストクライアント（株式会社 入出金情報提供）', 'who asks: the client’s name and the partner company');
   await shot(page, 'journey-01-login');
   const focused = page.locator(':focus');
   t.equal(await focused.getAttribute('id'), 'login_id', 'ログインID has the focus (autofocus)');
@@ -259,8 +287,11 @@ t.test('client A (the demo partner’s, registered by the bank): the five screen
   await button(page, '確定').click();
 
   // 5: 情報アクセス許可 → 許可
-  await checkAndAllow(t, page, openedAt, 'journey-05-consent', ['残高照会'], ['1000088', '1000658']);
+  await checkAndAllow(t, page, openedAt, 'journey-05-consent', ['残高照会'], ['1000088', '1000658'], 'テストクライアント', ['1000658']);
   const cb = await callback();
+  const covered = await db.selectFrom('grants').innerJoin('grant_accounts', 'grant_accounts.grant_id', 'grants.id').innerJoin('accounts', 'accounts.id', 'grant_accounts.account_id')
+    .select('accounts.account_number').where('grants.client_id', '=', tc.clientId).where('grants.revoked_at', 'is', null).execute();
+  t.same(covered.map((r) => r.account_number), ['1000088'], 'the grant covers the ticked account only');
   await page.waitForURL('https://client.example/cb?**');
   t.equal(page.url(), cb.toString(), 'the browser landed on the client’s callback');
   t.equal(await page.title(), 'client callback (script ran)', 'in a browser running JavaScript');
@@ -298,7 +329,7 @@ t.test('client B registered through DCR (RFC 7591) with the initial access token
   await shot(page, 'journey-b-04-pin-result');
   t.equal(await page.getByRole('link', { name: '照会用暗証番号の追加登録' }).count(), 0, 'nothing left to add');
   await button(page, '確定').click();
-  await checkAndAllow(t, page, openedAt, 'journey-b-05-consent', ['残高照会', '入出金明細照会'], ['2000123']);
+  await checkAndAllow(t, page, openedAt, 'journey-b-05-consent', ['残高照会', '入出金明細照会'], ['2000123'], 'かんたん家計簿 (DCR)');
   await exchangeRefreshRevoke(t, c, tc, await callback(), codeVerifier, ['balances', 'transactions']);
 });
 
@@ -330,6 +361,50 @@ t.test('拒否 (client A again) in a browser without JavaScript: access_denied w
   t.throws(() => oauth.validateAuthResponse(c.as, c.client, cb, oauth.expectNoState), { name: 'AuthorizationResponseError', error: 'access_denied' }, 'the client library sees the denial');
   const grantsAfter = await db.selectFrom('grants').select(['id', 'revoked_at']).where('client_id', '=', tc.clientId).execute();
   t.same(grantsAfter, grantsBefore, 'a denial creates no grant (client A keeps only its revoked one)');
+});
+
+t.test('back and forward keep working during the journey; an expired journey leads back to the partner', async (t) => {
+  const [tc, c] = [clientA, oauthA];
+  const { url } = await pushAuthorization(c, tc, FULL_SCOPE, { state: 'e2e-state' });
+  const context = await newContext(browser);
+  t.teardown(() => context.close());
+  const { callback } = await guard(context);
+  const page = await context.newPage();
+
+  await page.goto(url.toString());
+  await heading(page, 'API連携認証（利用登録）');
+  await login(page, '1000000002', 'User1pass2024');
+  await heading(page, 'API連携認証（認可業務選択）');
+  await button(page, '次へ').click();
+  await heading(page, 'API連携認証（情報アクセス許可）');
+
+  // Back to 利用業務, back to the login page, forward again: always the journey's current step.
+  await page.goBack();
+  await heading(page, 'API連携認証（情報アクセス許可）');
+  t.pass('back from step 5 shows step 5 again, not the expired page');
+  await shot(page, 'journey-back-1');
+  await page.goBack();
+  await heading(page, 'API連携認証（情報アクセス許可）');
+  t.pass('back again: still step 5');
+  await page.goForward();
+  await heading(page, 'API連携認証（情報アクセス許可）');
+  t.pass('forward: step 5');
+  t.equal(await page.getByText('有効期限が切れたか').count(), 0, 'no expired notice on the way');
+
+  // The holder walks away; the journey expires. Coming back, the page offers the way back to the partner.
+  const uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(page.url())![1]!;
+  await db.deleteFrom('oidc_payloads').where('model', '=', 'Interaction').where('id', '=', uid).execute();
+  await page.reload();
+  await heading(page, 'API連携認証');
+  t.match(await page.getByRole('alert').innerText(), 'お手続きの有効期限（10分）が切れました。');
+  await shot(page, 'journey-expired-way-back');
+  await page.getByRole('link', { name: 'テストクライアントに戻る', exact: true }).click();
+  const cb = await callback();
+  t.equal(cb.origin + cb.pathname, tc.redirectUri, 'back at the client');
+  t.equal(cb.searchParams.get('error'), 'access_denied');
+  t.equal(cb.searchParams.get('error_description'), 'the journey expired before the account holder finished', 'with what happened');
+  t.equal(cb.searchParams.get('state'), 'e2e-state', 'and the client’s state');
+  t.throws(() => oauth.validateAuthResponse(c.as, c.client, cb, 'e2e-state'), { name: 'AuthorizationResponseError', error: 'access_denied' }, 'a valid error response for the client library');
 });
 
 t.test('the browser stayed on loopback', async (t) => {

@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createDb, type DatabaseHandle } from '../../src/db/create-db.ts';
@@ -20,9 +23,8 @@ export const testDatabaseUrl: string | undefined = process.env.DATABASE_URL || u
 export async function createTestDatabase(t: Teardownable, opts: { migrate?: boolean } = {}): Promise<DatabaseHandle & { url?: string }> {
   const migrate = opts.migrate ?? true;
   if (!testDatabaseUrl) {
-    const handle = await createDb({});
+    const handle = await createDb({ pgliteDump: migrate ? await pgliteTemplate() : undefined });
     t.teardown(() => handle.close());
-    if (migrate) await migrateToLatest(handle.db);
     return handle;
   }
   const name = `renkei_t_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -53,14 +55,50 @@ async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** A hash of every migration: a schema change makes new templates. */
+function schemaDigest(): string {
+  const digest = createHash('sha256');
+  for (const [name, m] of Object.entries(migrations)) digest.update(name).update(String(m.up)).update(String(m.down));
+  return digest.digest('hex').slice(0, 12);
+}
+
+/**
+ * PGlite's counterpart of the PostgreSQL template: a dump of a migrated data directory in the system's
+ * temporary folder, built once and loaded by every test process, which then skips initdb and the
+ * migrations (most of a test file's start-up on PGlite). Written under another name and renamed, so a
+ * process never loads a half-written dump; two processes building it at once just both write it.
+ */
+async function pgliteTemplate(): Promise<Blob> {
+  const file = path.join(os.tmpdir(), `renkei-pglite-template-${schemaDigest()}.tar`);
+  try {
+    return new Blob([await readFile(file)]);
+  } catch {
+    const h = await createDb({});
+    try {
+      await migrateToLatest(h.db);
+      const dump = await h.dumpDataDir!();
+      const bytes = Buffer.from(await dump.arrayBuffer());
+      const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      await writeFile(partial, bytes);
+      await rename(partial, file);
+      // Dumps of older schemas are dead weight (a reader that opened one keeps its file until done).
+      for (const old of await readdir(os.tmpdir())) {
+        const stale = old.startsWith('renkei-pglite-template-') && !file.endsWith(old) && !old.includes('.tar.');
+        if (stale) await rm(path.join(os.tmpdir(), old), { force: true });
+      }
+      return new Blob([bytes]);
+    } finally {
+      await h.close();
+    }
+  }
+}
+
 /**
  * The migrated template, named after a hash of the migrations so a schema change makes a new one.
  * An advisory lock makes concurrent test processes build it once.
  */
 async function ensureTemplate(): Promise<string> {
-  const digest = createHash('sha256');
-  for (const [name, m] of Object.entries(migrations)) digest.update(name).update(String(m.up)).update(String(m.down));
-  const name = `renkei_tpl_${digest.digest('hex').slice(0, 12)}`;
+  const name = `renkei_tpl_${schemaDigest()}`;
   await withAdmin(async (c) => {
     await c.query('select pg_advisory_lock(724231)');
     try {
@@ -69,7 +107,7 @@ async function ensureTemplate(): Promise<string> {
       const building = `${name}_building`;
       await c.query(`drop database if exists ${building} with (force)`);
       await c.query(`create database ${building}`);
-      const h = await createDb({ databaseUrl: urlFor(building), poolSize: 1 });
+      const h = await createDb({ databaseUrl: urlFor(building), poolSize: 1, statementTimeoutMs: 0 });
       try {
         await migrateToLatest(h.db);
         await sql`select 1`.execute(h.db);

@@ -80,7 +80,16 @@ export class JourneyDriver {
     return [...this.html.matchAll(new RegExp(`name="${name}" (?:id="[^"]*" )?value="([^"]+)"|id="[^"]*" name="${name}" value="([^"]+)"`, 'g'))].map((m) => m[1] ?? m[2]!);
   }
 
+  /** Values of the page's checkboxes with this name that are ticked. */
+  checked(name: string): string[] {
+    return [...this.html.matchAll(/<input [^>]*>/g)].map((m) => m[0])
+      .filter((tag) => tag.includes(`name="${name}"`) && / checked[ >]/.test(tag))
+      .map((tag) => /value="([^"]+)"/.exec(tag)?.[1] ?? '');
+  }
+
+  /** Posts a form of the page; like a browser, the step-5 accounts ticked on the page go along unless the form names them. */
   post(path: string, form: Record<string, string | string[]>) {
-    return this.go('POST', `/interaction/${this.uid}/${path}`, { _csrf: this.csrf, ...form });
+    const ticked: Record<string, string[]> = path === 'consent' && !('account_id' in form) ? { account_id: this.checked('account_id') } : {};
+    return this.go('POST', `/interaction/${this.uid}/${path}`, { _csrf: this.csrf, ...ticked, ...form });
   }
 }

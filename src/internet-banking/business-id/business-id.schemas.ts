@@ -18,6 +18,8 @@ const Text = CloneType(FormText(MAX_FIELD_LENGTH), { default: '' });
 /** An id the domain checks (a non-uuid is a clear 400/404 there, never a database error). */
 const Id = FormText(64);
 const OptionalId = CloneType(Id, { default: '' });
+/** The version of a row an edit form showed (hidden); the confirmation refuses the edit if the row moved on. */
+const Version = Type.String({ pattern: '^[0-9]{1,9}$' });
 const Checkbox = Type.Optional(Type.Literal('on'));
 const YesNo = Type.Union([Type.Literal('yes'), Type.Literal('no')], { default: 'no' });
 const rows = <T extends TSchema>(item: T, maxItems: number) => Type.Array(item, { maxItems, default: [] });
@@ -52,7 +54,7 @@ const accountRights = { patternProperties: { [ACCOUNT_RIGHT_FIELD.source]: Type.
 /** グループ新規登録. */
 export const NewGroupBody = Type.Object(groupFormFields, accountRights);
 /** グループ編集: the same form for one group. */
-export const GroupEditBody = Type.Object({ ...groupFormFields, groupId: OptionalId }, accountRights);
+export const GroupEditBody = Type.Object({ ...groupFormFields, groupId: OptionalId, version: Version }, accountRights);
 export type GroupFormBody = Static<typeof NewGroupBody>;
 
 /** A form screen; `from` names the unconfirmed change whose input it shows again (戻る on the confirmation). */
@@ -89,6 +91,7 @@ export const NewUsersBody = Type.Object({
 export const UserEditBody = Type.Object({
   ...CsrfField,
   userId: rows(Id, MAX_USERS_PER_CUSTOMER + 1),
+  version: rows(Version, MAX_USERS_PER_CUSTOMER + 1),
   name: rows(Text, MAX_USERS_PER_CUSTOMER + 1),
   email: rows(Text, MAX_USERS_PER_CUSTOMER + 1),
   groupId: rows(OptionalId, MAX_USERS_PER_CUSTOMER + 1),

@@ -43,7 +43,8 @@ const backTo = (kind: ChangeKind, id: string) => `${SCREENS[kind].back}from=${id
 
 /**
  * A confirmation opened or posted again after it was made or expired (a replayed form, the browser's
- * back button): the list it belongs to, with the message and the menu, instead of a bare error page.
+ * back button), or refused because another administrator changed what it edits: the list it belongs to,
+ * with the message and the menu, instead of a bare error page or a form that can only fail again.
  */
 async function expiredPage(db: Db, request: FastifyRequest, reply: FastifyReply, id: string, err: AppError) {
   const kind = await changeKindOf(db, actorOf(request), id);
@@ -54,6 +55,8 @@ async function expiredPage(db: Db, request: FastifyRequest, reply: FastifyReply,
 }
 
 const isExpired = (err: unknown): err is AppError => err instanceof AppError && err.code === 'change_expired';
+const isEditConflict = (err: unknown, change: PendingChange): err is AppError =>
+  err instanceof AppError && err.code === 'conflict' && (change.kind === 'group.update' || change.kind === 'user.update');
 
 const CONFIRM_LABELS = {
   transactionPassword: BUSINESS_ID_TEXTS.confirmation.transactionPassword,
@@ -94,22 +97,19 @@ async function confirmPage(db: Db, request: FastifyRequest, reply: FastifyReply,
   }, status);
 }
 
+/** Issues a メールトークン (its mail commits with it) and delivers it now: the screen says so if it cannot. */
 async function sendMailToken(deps: IbDeps, request: FastifyRequest, change: PendingChange): Promise<void> {
-  const mail = await issueMailToken(deps.db, deps.codeKey, actorOf(request), change, langOf(request));
-  await deps.mailer.send(mail);
+  const mailId = await issueMailToken(deps.db, deps.codeKey, actorOf(request), change, langOf(request));
+  if ((await deps.mailer.deliverStored()).has(mailId)) throw new AppError(503, 'mail_unavailable');
 }
 
-/** Sends the mails of a change that is already made; a failure is counted for the screen, not thrown. */
-async function sendAfterChange(deps: IbDeps, result: ApplyResult): Promise<number> {
-  let failures = 0;
-  for (const m of result.mails) {
-    try {
-      await deps.mailer.send(m);
-    } catch {
-      failures++;
-    }
-  }
-  return failures;
+/**
+ * Delivers the mails a made change left in the outbox (they committed with it); how many of this change's
+ * own could not be handed over is counted for the screen, not thrown.
+ */
+async function deliverAfterChange(deps: IbDeps, result: ApplyResult): Promise<number> {
+  const failed = await deps.mailer.deliverStored();
+  return result.mailIds.filter((id) => failed.has(id)).length;
 }
 
 /**
@@ -153,10 +153,12 @@ export const confirmRoutes: FastifyPluginAsync<IbScreenOptions> = async function
       }, (trx, stored) => applyChange(trx, { actor, codeKey: opts.codeKey, publicUrl: opts.config.publicUrl, context }, storedChange(stored)));
     } catch (err) {
       if (isExpired(err)) return expiredPage(db, request, reply, change.id, err);
+      // Another administrator changed what this edit form showed: back to the list, with the refusal (409).
+      if (isEditConflict(err, change)) return expiredPage(db, request, reply, change.id, err);
       const e = formError(err, langOf(request));
       return confirmPage(db, request, reply, change, { error: e.message }, e.status);
     }
-    const mailFailures = await sendAfterChange(opts, result);
+    const mailFailures = await deliverAfterChange(opts, result);
     const applied = storedChange(change);
     const certificate = applied.kind === 'business_id.apply' && applied.payload.certificate;
     return render(request, reply, 'business-id/done', { t: textsOf(request), kind: applied.kind, certificate, summary: result.summary, mailFailures, ...SCREENS[applied.kind] });

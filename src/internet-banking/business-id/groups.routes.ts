@@ -27,7 +27,7 @@ export async function groupListPage(
 /** グループ新規登録 / グループ編集, filled with `group`. */
 async function groupFormPage(
   db: Db, request: FastifyRequest, reply: FastifyReply,
-  data: { group: GroupInput; action: 'new' | 'edit'; groupId?: string; error?: string }, status = 200,
+  data: { group: GroupInput; action: 'new' | 'edit'; groupId?: string; version?: number; error?: string }, status = 200,
 ) {
   const accounts = await listOrdinaryAccounts(db, actorOf(request).customerId);
   const { approval } = data.group.permissions;
@@ -82,11 +82,11 @@ export const groupsRoutes: FastifyPluginAsync<IbScreenOptions> = async function 
 
   app.get('/ib/business-id/groups/edit', { schema: { querystring: GroupEditQuery }, preHandler: admin }, async function showGroupEditForm(request, reply) {
     const again = (await pendingInput(db, request, 'group.update', request.query.from))?.payload;
-    if (again) return groupFormPage(db, request, reply, { group: again, groupId: again.groupId, action: 'edit' });
+    if (again) return groupFormPage(db, request, reply, { group: again, groupId: again.groupId, version: again.version, action: 'edit' });
     const group = await readGroup(db, actorOf(request).customerId, request.query.groupId);
     // Nothing (or no longer anything) selected: the selection screen again, with the message.
     if (!group) return groupListPage(db, request, reply, { mode: 'edit', error: textsOf(request).groups.chooseGroup }, 400);
-    return groupFormPage(db, request, reply, { group, groupId: group.id, action: 'edit' });
+    return groupFormPage(db, request, reply, { group, groupId: group.id, version: group.version, action: 'edit' });
   });
 
   app.post('/ib/business-id/groups/edit', { schema: { body: GroupEditBody }, attachValidation: true, preHandler: adminPost }, async function proposeGroupChange(request, reply) {
@@ -95,14 +95,16 @@ export const groupsRoutes: FastifyPluginAsync<IbScreenOptions> = async function 
       return groupListPage(db, request, reply, { mode: 'edit', error: e.message }, e.status);
     }
     const { groupId } = request.body;
+    // The version the form was shown with: kept through corrections, so a stale form stays stale.
+    const version = Number(request.body.version);
     let group = emptyGroup();
     try {
       const accounts = await listOrdinaryAccounts(db, actorOf(request).customerId);
       group = readGroupForm(request.body, accounts.map((a) => a.id));
-      return await propose(db, request, reply, { kind: 'group.update', payload: { groupId, ...group } });
+      return await propose(db, request, reply, { kind: 'group.update', payload: { groupId, version, ...group } });
     } catch (err) {
       const e = formError(err, langOf(request));
-      return groupFormPage(db, request, reply, { group, groupId, action: 'edit', error: e.message }, e.status);
+      return groupFormPage(db, request, reply, { group, groupId, version, action: 'edit', error: e.message }, e.status);
     }
   });
 

@@ -18,6 +18,8 @@ type UserListMode = 'list' | (typeof USER_MODES)[number];
 
 interface UserRow {
   userId?: string;
+  /** The version of the user the edit form showed (edit only). */
+  version?: number;
   loginId?: string;
   master?: boolean;
   name: string;
@@ -57,13 +59,15 @@ async function userFormPage(
 }
 
 /** The edit form's rows for these users, with what was entered for them when `entered` is given (戻る). */
-async function editRows(db: Db, customerId: string, ids: string[], entered?: { userId: string; name: string; email: string; groupId: string | null }[]): Promise<UserRow[]> {
+async function editRows(
+  db: Db, customerId: string, ids: string[], entered?: { userId: string; version: number; name: string; email: string; groupId: string | null }[],
+): Promise<UserRow[]> {
   const users = (await listUsers(db, customerId)).filter((u) => ids.includes(u.id));
   if (users.length !== new Set(ids).size) throw new AppError(404, 'not_found');
   return ids.map((id) => {
     const u = users.find((x) => x.id === id)!;
     const e = entered?.find((x) => x.userId === id);
-    return { userId: u.id, loginId: u.login_id, name: e?.name ?? u.name, email: e?.email ?? u.email, groupId: (e ? e.groupId : u.group_id) ?? '', master: u.role === 'master' };
+    return { userId: u.id, version: e?.version ?? u.version, loginId: u.login_id, name: e?.name ?? u.name, email: e?.email ?? u.email, groupId: (e ? e.groupId : u.group_id) ?? '', master: u.role === 'master' };
   });
 }
 
@@ -147,14 +151,17 @@ export const usersRoutes: FastifyPluginAsync<IbScreenOptions> = async function u
       const e = formError(invalidInput(request.validationError, USER_FORM_LABELS), langOf(request));
       return userListPage(db, request, reply, { mode: 'edit', error: e.message }, e.status);
     }
-    const { userId, name, email, groupId } = request.body;
+    const { userId, version, name, email, groupId } = request.body;
     const all = await listUsers(db, actorOf(request).customerId);
     const rows = userId.map((id, i) => {
       const u = all.find((x) => x.id === id);
-      return { userId: id, loginId: u?.login_id ?? '', master: u?.role === 'master', name: name[i] ?? '', email: email[i] ?? '', groupId: groupId[i] ?? '' };
+      return {
+        userId: id, version: Number(version[i] ?? -1), loginId: u?.login_id ?? '', master: u?.role === 'master',
+        name: name[i] ?? '', email: email[i] ?? '', groupId: groupId[i] ?? '',
+      };
     });
     try {
-      const users = rows.map((r) => ({ userId: r.userId, name: r.name.trim(), email: r.email.trim(), groupId: r.master ? null : r.groupId }));
+      const users = rows.map((r) => ({ userId: r.userId, version: r.version, name: r.name.trim(), email: r.email.trim(), groupId: r.master ? null : r.groupId }));
       return await propose(db, request, reply, { kind: 'user.update', payload: { users } });
     } catch (err) {
       const e = formError(err, langOf(request));

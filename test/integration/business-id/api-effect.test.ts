@@ -4,7 +4,7 @@ import { assertApiError, dpopGet } from '../../helpers/api-probe.ts';
 import { startAuthServer } from '../../helpers/auth-server.ts';
 import { IbClient } from '../internet-banking/ib-client.ts';
 import { startSmtpSink } from '../mail/smtp-sink.ts';
-import { confirmWith } from './flow-helpers.ts';
+import { confirmWith, shownVersions } from './flow-helpers.ts';
 
 // A right removed on the ビジネスID管理 screens makes the resource API answer 403 at the
 // next call, with the same token (DESIGN §5 "Permission at the API"); a user deleted there gets 401.
@@ -26,10 +26,10 @@ t.test('removing 照会 on an account through グループ編集 → 403 account
   const u = await db.selectFrom('users').select('group_id').where('login_id', '=', '1000000002').executeTakeFirstOrThrow();
   const groupId = u.group_id!;
   const a88 = await db.selectFrom('accounts').select('id').where('public_id', '=', A88).executeTakeFirstOrThrow();
-  await master.get(`/ib/business-id/groups/edit?groupId=${groupId}`);
+  const [version] = shownVersions((await master.get(`/ib/business-id/groups/edit?groupId=${groupId}`)).body);
   // The group keeps 照会 on 1000088 and 書面発行, and loses 照会 on 1000658.
   const proposal = await master.post('/ib/business-id/groups/edit', {
-    groupId, name: '円普通照会 書面発行', [`a_${a88.id}_inquiry`]: 'on', approval: 'no', documentIssuance: 'yes',
+    groupId, version: version!, name: '円普通照会 書面発行', [`a_${a88.id}_inquiry`]: 'on', approval: 'no', documentIssuance: 'yes',
   });
   const done = await confirmWith(master, smtp.mails, MASTER_MAIL, proposal, 'Torihiki2024');
   t.equal(done.statusCode, 200);

@@ -24,3 +24,8 @@ export async function confirmWith(c: IbClient, mails: ReceivedMail[], email: str
   const { path } = await openConfirmation(c, proposal);
   return c.post(path, { transactionPassword: txPassword, mailToken: lastToken(mails, email) });
 }
+
+/** The versions an edit form carries back (hidden `version` fields), in the order of its rows. */
+export function shownVersions(body: string): string[] {
+  return [...body.matchAll(/name="version" value="([0-9]+)"/g)].map((m) => m[1]!);
+}

@@ -53,7 +53,7 @@ t.test('グループ新規登録: NUL, repeated, over-long, unknown or ill-typed
 
 t.test('グループ編集 and グループ削除: a malformed form gets the list again', async (t) => {
   await master.get('/ib/business-id/groups?mode=edit');
-  const edit = await master.post('/ib/business-id/groups/edit', { groupId: '\u0000', name: 'x' });
+  const edit = await master.post('/ib/business-id/groups/edit', { groupId: '\u0000', version: '1', name: 'x' });
   refusedWithPage(t, edit, '「グループ名」に使用できない文字', /action="\/ib\/business-id\/groups\/edit"/, 'NUL in the group id');
   await master.get('/ib/business-id/groups?mode=delete');
   refusedWithPage(t, await master.post('/ib/business-id/groups/delete', { groupIds: ['\u0000'] }), '「グループ名」に使用できない文字', /action="\/ib\/business-id\/groups\/delete"/, 'NUL in a ticked group');

@@ -4,7 +4,7 @@ import { seedDemoData } from '../../../src/db/seed/seed.ts';
 import { buildTestApp } from '../../helpers/build-app.ts';
 import { IbClient, visibleText } from '../internet-banking/ib-client.ts';
 import { startSmtpSink } from '../mail/smtp-sink.ts';
-import { confirmWith, openConfirmation } from './flow-helpers.ts';
+import { confirmWith, openConfirmation, shownVersions } from './flow-helpers.ts';
 import { insertGrant } from './grant-fixture.ts';
 
 // argon2 hashes and an embedded database per file: generous under a loaded CI machine.
@@ -108,7 +108,9 @@ t.test('グループ編集: the edit screen, then a change that takes effect', a
   t.equal(form.statusCode, 200);
   t.match(visibleText(form.body), 'グループ編集');
   t.match(form.body, /name="approvalLimitMan" inputmode="numeric" maxlength="11" value="1000"/);
-  const proposal = await master.post('/ib/business-id/groups/edit', { ...fullForm('経理（変更）'), groupId: id, approval: 'no', auditLogView: 'no' });
+  const [version] = shownVersions(form.body);
+  t.ok(version, 'the form carries the version it shows');
+  const proposal = await master.post('/ib/business-id/groups/edit', { ...fullForm('経理（変更）'), groupId: id, version: version!, approval: 'no', auditLogView: 'no' });
   const { page } = await openConfirmation(master, proposal);
   t.match(visibleText(page.body), 'ユーザーグループ編集 確認');
   const { lastToken } = await import('./flow-helpers.ts');
@@ -118,20 +120,20 @@ t.test('グループ編集: the edit screen, then a change that takes effect', a
   t.match(g, { name: '経理（変更）', approval_authority: false, approval_limit: null, audit_log_view: false });
   t.equal((await master.get('/ib/business-id/groups/edit?groupId=nope')).statusCode, 400);
   await master.get('/ib/business-id/groups/new');
-  t.equal((await master.post('/ib/business-id/groups/edit', { ...fullForm('y'), groupId: 'nope' })).statusCode, 404);
+  t.equal((await master.post('/ib/business-id/groups/edit', { ...fullForm('y'), groupId: 'nope', version: '1' })).statusCode, 404);
   await master.get('/ib/business-id/groups/new');
-  t.equal((await master.post('/ib/business-id/groups/edit', { ...fullForm('y'), groupId: '00000000-0000-4000-8000-000000000000' })).statusCode, 404);
+  t.equal((await master.post('/ib/business-id/groups/edit', { ...fullForm('y'), groupId: '00000000-0000-4000-8000-000000000000', version: '1' })).statusCode, 404);
 });
 
 t.test('a group administrator cannot remove グループ・ユーザー権限設定 from, or delete, their own group', async (t) => {
   const admin = new IbClient(app);
   await admin.login(ADMIN.id, ADMIN.pw);
   const own = (await groupId('グループユーザー'))!;
-  await admin.get(`/ib/business-id/groups/edit?groupId=${own}`);
-  const r = await admin.post('/ib/business-id/groups/edit', { name: 'グループユーザー', groupId: own, userAdmin: 'no' });
+  const [version] = shownVersions((await admin.get(`/ib/business-id/groups/edit?groupId=${own}`)).body);
+  const r = await admin.post('/ib/business-id/groups/edit', { name: 'グループユーザー', groupId: own, version: version!, userAdmin: 'no' });
   t.equal(r.statusCode, 403);
   t.match(visibleText(r.body), '「グループ・ユーザー権限設定」を不可に変更することはできません');
-  const keep = await admin.post('/ib/business-id/groups/edit', { name: 'グループユーザー', groupId: own, userAdmin: 'yes', auditLogView: 'yes' });
+  const keep = await admin.post('/ib/business-id/groups/edit', { name: 'グループユーザー', groupId: own, version: version!, userAdmin: 'yes', auditLogView: 'yes' });
   t.equal(keep.statusCode, 303, 'other changes to the own group are fine');
   await admin.get('/ib/business-id/groups?mode=delete');
   const del = await admin.post('/ib/business-id/groups/delete', { groupIds: [own] });

@@ -58,8 +58,8 @@ t.test('domain rules for every actor, checked without any screen', async (t) => 
     [master, { kind: 'group.create', payload: { name: 'x', permissions: { ...none, approval: { authority: true, limitYen: 100, selfLimitYen: 101 } } } }, 'invalid_permissions'],
     [master, { kind: 'group.create', payload: { name: 'x', permissions: { ...none, timeDeposit: { inquiry: false, operate: true } } } }, 'invalid_permissions'],
     [master, { kind: 'group.create', payload: { name: '振込', permissions: none } }, 'group_name_taken'],
-    [master, { kind: 'group.update', payload: { groupId: await g('振込'), name: 'グループユーザー', permissions: none } }, 'group_name_taken'],
-    [admin, { kind: 'group.update', payload: { groupId: admin.groupId!, name: 'グループユーザー', permissions: none } }, 'self_protection'],
+    [master, { kind: 'group.update', payload: { groupId: await g('振込'), version: 1, name: 'グループユーザー', permissions: none } }, 'group_name_taken'],
+    [admin, { kind: 'group.update', payload: { groupId: admin.groupId!, version: 1, name: 'グループユーザー', permissions: none } }, 'self_protection'],
     [admin, { kind: 'group.delete', payload: { groupIds: [admin.groupId!] } }, 'self_protection'],
     [master, { kind: 'group.delete', payload: { groupIds: [] } }, 'invalid_parameter'],
     [admin, { kind: 'user.delete', payload: { userIds: [admin.id] } }, 'self_protection'],
@@ -67,10 +67,10 @@ t.test('domain rules for every actor, checked without any screen', async (t) => 
     [master, { kind: 'user.delete', payload: { userIds: [master.id] } }, 'self_protection'],
     [admin, { kind: 'password.login_reset', payload: { userIds: [master.id] } }, 'master_protected'],
     [admin, { kind: 'password.transaction_reset', payload: { userIds: [admin.id] } }, 'self_protection'],
-    [admin, { kind: 'user.update', payload: { users: [{ userId: admin.id, name: 'n', email: 'n@example.test', groupId: await g('振込') }] } }, 'self_protection'],
-    [admin, { kind: 'user.update', payload: { users: [{ userId: master.id, name: 'n', email: 'evil@example.test', groupId: null }] } }, 'master_protected'],
-    [master, { kind: 'user.update', payload: { users: [{ userId: master.id, name: 'n', email: 'n@example.test', groupId: await g('振込') }] } }, 'invalid_parameter'],
-    [master, { kind: 'user.update', payload: { users: [{ userId: await id('1000000002'), name: 'n', email: 'n@example.test', groupId: null }] } }, 'invalid_parameter'],
+    [admin, { kind: 'user.update', payload: { users: [{ userId: admin.id, version: 1, name: 'n', email: 'n@example.test', groupId: await g('振込') }] } }, 'self_protection'],
+    [admin, { kind: 'user.update', payload: { users: [{ userId: master.id, version: 1, name: 'n', email: 'evil@example.test', groupId: null }] } }, 'master_protected'],
+    [master, { kind: 'user.update', payload: { users: [{ userId: master.id, version: 1, name: 'n', email: 'n@example.test', groupId: await g('振込') }] } }, 'invalid_parameter'],
+    [master, { kind: 'user.update', payload: { users: [{ userId: await id('1000000002'), version: 1, name: 'n', email: 'n@example.test', groupId: null }] } }, 'invalid_parameter'],
     [admin, { kind: 'business_id.apply', payload: { certificate: false } }, 'forbidden'],
     [master, { kind: 'business_id.apply', payload: { certificate: false } }, 'business_id_already_active'],
     [admin, { kind: 'business_id.cancel', payload: {} }, 'forbidden'],
@@ -80,8 +80,8 @@ t.test('domain rules for every actor, checked without any screen', async (t) => 
   for (const [actor, change, code] of refused) {
     await t.rejects(checkChange(db, actor, change), { code }, `${actor.loginId} ${change.kind} → ${code}`);
   }
-  await t.resolves(checkChange(db, admin, { kind: 'user.update', payload: { users: [{ userId: admin.id, name: 'n', email: 'n@example.test', groupId: admin.groupId }] } }));
-  await t.resolves(checkChange(db, master, { kind: 'group.update', payload: { groupId: admin.groupId!, name: 'グループユーザー', permissions: none } }), 'the master may take the right away');
+  await t.resolves(checkChange(db, admin, { kind: 'user.update', payload: { users: [{ userId: admin.id, version: 1, name: 'n', email: 'n@example.test', groupId: admin.groupId }] } }));
+  await t.resolves(checkChange(db, master, { kind: 'group.update', payload: { groupId: admin.groupId!, version: 1, name: 'グループユーザー', permissions: none } }), 'the master may take the right away');
   await t.resolves(checkChange(db, master, { kind: 'group.delete', payload: { groupIds: [admin.groupId!] } }));
   await t.rejects(checkChange(db, { ...master, certificateServiceActive: true }, { kind: 'business_id.cancel', payload: {} }), { code: 'certificate_service_active' });
   await t.rejects(checkChange(db, { ...master, businessIdActive: false }, { kind: 'business_id.cancel', payload: {} }), { code: 'business_id_not_active' });

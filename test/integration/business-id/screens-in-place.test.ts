@@ -4,7 +4,7 @@ import { seedDemoData } from '../../../src/db/seed/seed.ts';
 import { buildTestApp } from '../../helpers/build-app.ts';
 import { IbClient, visibleText } from '../internet-banking/ib-client.ts';
 import { startSmtpSink } from '../mail/smtp-sink.ts';
-import { confirmWith, openConfirmation } from './flow-helpers.ts';
+import { confirmWith, openConfirmation, shownVersions } from './flow-helpers.ts';
 
 // The ビジネスID管理 screens keep what was entered, explain the rights, and show refusals in place (seed 003 §2–§4).
 
@@ -74,8 +74,8 @@ t.test('戻る on a confirmation returns to the form with everything entered', a
 
   // グループ編集
   const g = await groupId('振込');
-  await master.get(`/ib/business-id/groups/edit?groupId=${g}`);
-  const edit = await openConfirmation(master, await master.post('/ib/business-id/groups/edit', { ...form, name: '振込（変更）', groupId: g }));
+  const [version] = shownVersions((await master.get(`/ib/business-id/groups/edit?groupId=${g}`)).body);
+  const edit = await openConfirmation(master, await master.post('/ib/business-id/groups/edit', { ...form, name: '振込（変更）', groupId: g, version: version! }));
   const editBack = /<a href="([^"]+)">戻る<\/a>/.exec(edit.page.body)![1]!.replaceAll('&amp;', '&');
   const editAgain = await master.get(editBack);
   t.match(editAgain.body, 'value="振込（変更）"');
@@ -91,8 +91,8 @@ t.test('戻る on a confirmation returns to the form with everything entered', a
   // ユーザー編集
   const u2 = await userId('1000000003');
   await master.get('/ib/business-id/users?mode=edit');
-  await master.post('/ib/business-id/users/edit', { userIds: [u2] });
-  const edited = await openConfirmation(master, await master.post('/ib/business-id/users/edit/confirm', { userId: [u2], name: ['名前 変更'], email: ['changed@example.test'], groupId: [g], action: 'confirm' }));
+  const shown = shownVersions((await master.post('/ib/business-id/users/edit', { userIds: [u2] })).body);
+  const edited = await openConfirmation(master, await master.post('/ib/business-id/users/edit/confirm', { userId: [u2], version: shown, name: ['名前 変更'], email: ['changed@example.test'], groupId: [g], action: 'confirm' }));
   const editedAgain = await master.get(/<a href="([^"]+)">戻る<\/a>/.exec(edited.page.body)![1]!.replaceAll('&amp;', '&'));
   t.match(editedAgain.body, 'value="名前 変更"');
   t.match(editedAgain.body, 'value="changed@example.test"');

@@ -76,10 +76,11 @@ t.test('on the seeded customer', async (t) => {
   t.test('a group administrator moving into a stronger group is allowed and marked in the audit', async (t) => {
     const all = { ...none, timeDeposit: { inquiry: true, operate: true }, fx: { inquiry: true, operate: true }, other: Object.fromEntries(Object.keys(NO_OTHER_RIGHTS).map((k) => [k, true])) as unknown as GroupPermissions['other'] };
     const strong = await createGroup(db, { customerId: master.customerId, name: '全権限', permissions: all });
-    await apply(admin, { kind: 'user.update', payload: { users: [{ userId: admin.id, name: admin.name, email: admin.email, groupId: strong }] } });
+    const version = async () => (await db.selectFrom('users').select('version').where('id', '=', admin.id).executeTakeFirstOrThrow()).version;
+    await apply(admin, { kind: 'user.update', payload: { users: [{ userId: admin.id, version: await version(), name: admin.name, email: admin.email, groupId: strong }] } });
     const ev = await db.selectFrom('audit_events').select('details').where('type', '=', 'user.updated').where('subject_user_id', '=', admin.id).orderBy('occurred_at', 'desc').executeTakeFirstOrThrow();
     t.equal(ev.details['selfGroupChange'], true);
-    await apply(master, { kind: 'user.update', payload: { users: [{ userId: admin.id, name: admin.name, email: admin.email, groupId: admin.groupId }] } });
+    await apply(master, { kind: 'user.update', payload: { users: [{ userId: admin.id, version: await version(), name: admin.name, email: admin.email, groupId: admin.groupId }] } });
     const byMaster = await db.selectFrom('audit_events').select('details').where('type', '=', 'user.updated').where('subject_user_id', '=', admin.id).orderBy('occurred_at', 'desc').executeTakeFirstOrThrow();
     t.notOk('selfGroupChange' in byMaster.details, 'the master moving someone is not marked');
   });

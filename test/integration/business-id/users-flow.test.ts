@@ -6,7 +6,7 @@ import { buildTestApp } from '../../helpers/build-app.ts';
 import { loginId as randomLoginId } from '../../helpers/factories.ts';
 import { IbClient, visibleText } from '../internet-banking/ib-client.ts';
 import { startSmtpSink } from '../mail/smtp-sink.ts';
-import { lastToken, openConfirmation } from './flow-helpers.ts';
+import { lastToken, openConfirmation, shownVersions } from './flow-helpers.ts';
 import { insertGrant } from './grant-fixture.ts';
 
 // Real browser / many argon2 hashes: generous under a loaded CI machine.
@@ -103,7 +103,7 @@ t.test('ユーザー編集: selection, edit form, confirmation; group administra
   const form = await master.post('/ib/business-id/users/edit', { userIds: [u1.id] });
   t.equal(form.statusCode, 200);
   t.match(form.body, /value="佐藤/);
-  const proposal = await master.post('/ib/business-id/users/edit/confirm', { userId: [u1.id], name: ['佐藤 美咲（変更）'], email: ['misaki2@example.test'], groupId: [G_TRANSFER] });
+  const proposal = await master.post('/ib/business-id/users/edit/confirm', { userId: [u1.id], version: shownVersions(form.body), name: ['佐藤 美咲（変更）'], email: ['misaki2@example.test'], groupId: [G_TRANSFER] });
   const { done } = await confirm(master, proposal, MASTER);
   t.equal(done.statusCode, 200);
   t.match(await user('1000000002'), { name: '佐藤 美咲（変更）', email: 'misaki2@example.test', group_id: G_TRANSFER });
@@ -116,15 +116,15 @@ t.test('ユーザー編集: selection, edit form, confirmation; group administra
   const ownForm = await admin.post('/ib/business-id/users/edit', { userIds: [self.id] });
   t.match(ownForm.body, `value="${G_ADMIN}"`);
   t.notMatch(ownForm.body, `value="${G_TRANSFER}"`, 'seed §4-2: for their own row only groups with グループ・ユーザー権限設定 are offered');
-  const demote = await admin.post('/ib/business-id/users/edit/confirm', { userId: [self.id], name: [self.name], email: [self.email], groupId: [G_INQUIRY] });
+  const demote = await admin.post('/ib/business-id/users/edit/confirm', { userId: [self.id], version: shownVersions(ownForm.body), name: [self.name], email: [self.email], groupId: [G_INQUIRY] });
   t.equal(demote.statusCode, 403);
   t.match(visibleText(demote.body), '「グループ・ユーザー権限設定」が不可のグループへ所属変更することはできません');
   const masterRow = await user(MASTER.id);
-  const hijack = await admin.post('/ib/business-id/users/edit/confirm', { userId: [masterRow.id], name: ['x'], email: ['attacker@example.test'], groupId: [''] });
+  const hijack = await admin.post('/ib/business-id/users/edit/confirm', { userId: [masterRow.id], version: [String(masterRow.version)], name: ['x'], email: ['attacker@example.test'], groupId: [''] });
   t.equal(hijack.statusCode, 403, 'a group administrator cannot change the master (whose mail receives the master\'s tokens)');
-  const sideways = await admin.post('/ib/business-id/users/edit/confirm', { userId: [self.id], name: ['高橋（変更）'], email: [self.email], groupId: [G_ADMIN] });
+  const sideways = await admin.post('/ib/business-id/users/edit/confirm', { userId: [self.id], version: shownVersions(ownForm.body), name: ['高橋（変更）'], email: [self.email], groupId: [G_ADMIN] });
   t.equal(sideways.statusCode, 303, 'editing oneself within an administrator group is fine');
-  const masterEdit = await master.post('/ib/business-id/users/edit/confirm', { userId: [masterRow.id], name: ['青空 太郎'], email: [MASTER.mail], groupId: [G_TRANSFER] });
+  const masterEdit = await master.post('/ib/business-id/users/edit/confirm', { userId: [masterRow.id], version: [String(masterRow.version)], name: ['青空 太郎'], email: [MASTER.mail], groupId: [G_TRANSFER] });
   t.equal(masterEdit.statusCode, 303, 'the master row ignores a group (it has none)');
 });
 

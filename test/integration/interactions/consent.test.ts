@@ -1,4 +1,5 @@
 import t from 'tap';
+import { sql } from 'kysely';
 import { formatJst } from '../../../src/interactions/consent-coverage.ts';
 import { startAuthServer } from '../../helpers/auth-server.ts';
 import {
@@ -137,8 +138,47 @@ t.test('two tabs pressing 許可 at once leave one active grant and no server er
     await login(b, USERS.user1);
     await advanceToConsent(b);
   }
-  const answers = await Promise.all(tabs.map(({ b }) => b.request('POST', `/interaction/${b.uid}/consent`, { _csrf: b.csrf, decision: 'allow', continue: 'on' })));
+  const answers = await Promise.all(tabs.map(({ b }) => b.request('POST', `/interaction/${b.uid}/consent`, { _csrf: b.csrf, decision: 'allow', continue: 'on', account_id: b.checked('account_id') })));
   t.same(answers.map((a) => a.status), [303, 303], 'both tabs go on');
   const grants = await grantsOf(db, tc.clientId);
   t.equal(grants.filter((g) => g.revoked_at === null).length, 1, 'one active grant');
+});
+
+t.test('ten parallel 許可 on one interaction make exactly one grant and one consent.granted row', async (t) => {
+  const tc = await insertTestClient(db);
+  const { b } = await startJourney(server, tc);
+  await login(b, USERS.user1);
+  await advanceToConsent(b);
+  const form = { _csrf: b.csrf, decision: 'allow', continue: 'on', account_id: b.checked('account_id') };
+  const answers = await Promise.all(Array.from({ length: 10 }, () => b.request('POST', `/interaction/${b.uid}/consent`, form)));
+  t.same(answers.map((a) => a.status), Array(10).fill(303), 'every press goes on to the provider');
+  const grants = await grantsOf(db, tc.clientId);
+  t.equal(grants.length, 1, 'one bank grant');
+  t.equal(grants[0]!.revoked_at, null, 'and it is active');
+  const granted = (await auditRows(db, 'consent.granted')).filter((r) => (r.details as { clientId?: string }).clientId === tc.clientId);
+  t.equal(granted.length, 1, 'one consent.granted row');
+  const providerGrants = await db.selectFrom('oidc_payloads').select('id').where('model', '=', 'Grant')
+    .where(sql<boolean>`payload->>'clientId' = ${tc.clientId}`).execute();
+  t.same(providerGrants.map((g) => g.id), [grants[0]!.oidc_grant_id], 'one provider Grant, the bank grant’s');
+  t.same(new Set(answers.map((a) => a.location)).size, 1, 'every press is sent to the same place');
+  // The journey then completes once with the one grant.
+  const callback = await b.go('GET', answers[0]!.location!);
+  t.ok(callback?.searchParams.get('code'), 'a code for the client');
+});
+
+t.test('the provider Grant is written in the bank’s consent transaction: a failing bank write leaves no provider Grant', async (t) => {
+  const tc = await insertTestClient(db);
+  const { b } = await startJourney(server, tc);
+  await login(b, USERS.user1);
+  await advanceToConsent(b);
+  // A trigger makes the bank's grant insert fail after the provider's Grant was saved.
+  await sql`create or replace function fail_grant_insert() returns trigger language plpgsql as $$ begin raise exception 'bank write failed'; end $$`.execute(db);
+  await sql.raw(`create trigger fail_grant_insert before insert on grants for each row when (new.client_id = '${tc.clientId}') execute function fail_grant_insert()`).execute(db);
+  t.teardown(() => sql`drop trigger if exists fail_grant_insert on grants`.execute(db));
+  const r = await b.request('POST', `/interaction/${b.uid}/consent`, { _csrf: b.csrf, decision: 'allow', continue: 'on', account_id: b.checked('account_id') });
+  t.equal(r.status, 500, 'the failure surfaces');
+  t.same(await grantsOf(db, tc.clientId), [], 'no bank grant');
+  const providerGrants = await db.selectFrom('oidc_payloads').select('id').where('model', '=', 'Grant')
+    .where(sql<boolean>`payload->>'clientId' = ${tc.clientId}`).execute();
+  t.same(providerGrants, [], 'no orphan provider Grant');
 });

@@ -10,7 +10,8 @@ const server = await startAuthServer(t);
 const { db } = server.database;
 await preRegisterPins(db, USERS.user1.loginId, ['1000088', '1000658']);
 
-const EXPIRED = 'お手続きの有効期限（10分）が切れたか、すでに完了しています。お手数ですが、連携先のサービスからもう一度お手続きください。';
+const EXPIRED_ONLY = 'お手続きの有効期限（10分）が切れました。お手数ですが、連携先のサービスからもう一度お手続きください。';
+const FINISHED = 'このお手続きはすでに完了しています。';
 const successes = async () => (await auditRows(db, 'login.success', { loginId: USERS.user1.loginId })).length;
 
 t.test('a login post without a CSRF token is refused and changes nothing', async (t) => {
@@ -86,11 +87,17 @@ t.test('an interaction older than 10 minutes shows the expired page, not an erro
   await b.go('GET', `/interaction/${uid}`);
   t.equal(b.status, 400);
   t.equal(b.title, TITLES.expired);
-  t.equal(alertText(b.html), EXPIRED);
+  t.equal(alertText(b.html), EXPIRED_ONLY);
+  // The way back to the partner, which learns the journey expired.
+  const back = new URL(/<a class="button" href="([^"]+)"[^>]*>テストクライアントに戻る<\/a>/.exec(b.html)?.[1]?.replaceAll('&amp;', '&') ?? 'about:blank');
+  t.equal(back.origin + back.pathname, tc.redirectUri, 'to the client’s redirect URI');
+  t.equal(back.searchParams.get('error'), 'access_denied');
+  t.equal(back.searchParams.get('error_description'), 'the journey expired before the account holder finished');
+  t.equal(back.searchParams.get('iss'), server.issuer);
   const before = await successes();
   const r = await b.request('POST', `/interaction/${uid}/login`, { _csrf: token, login_id: USERS.user1.loginId, password: USERS.user1.password });
   t.equal(r.status, 400, 'posting to it: the expired page too');
-  t.equal(alertText(b.html), EXPIRED);
+  t.equal(alertText(b.html), EXPIRED_ONLY);
   t.equal(await successes(), before, 'no login');
 });
 
@@ -105,6 +112,8 @@ t.test('replaying the 許可 post after the journey finished creates no second g
   const r = await b.request('POST', `/interaction/${uid}/consent`, form);
   t.equal(r.status, 400);
   t.equal(b.title, TITLES.expired);
+  t.equal(alertText(b.html), FINISHED, 'the page says the journey is finished');
+  t.notMatch(b.html, 'error_description', 'and offers no way back with an error');
   const grants = await db.selectFrom('grants').select('id').where('client_id', '=', tc.clientId).execute();
   t.equal(grants.length, 1, 'one grant');
 });

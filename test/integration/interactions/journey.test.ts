@@ -18,7 +18,7 @@ t.test('the whole journey over HTTP: PAR, login, 利用業務, PIN, result, perm
   t.equal(b.title, 'API連携認証（利用登録）', 'step 1: login');
   t.match(b.html, 'API利用規定');
   t.match(b.html, '電子証明書ログイン');
-  t.match(b.html, 'かんたん家計簿（株式会社 入出金情報提供）');
+  t.match(b.html, 'テストクライアント（株式会社 入出金情報提供）', 'the client’s own name, and the partner’s legal name');
   await b.post('login', { login_id: '1000000002', password: 'User1pass2024' });
   t.equal(b.title, 'API連携認証（認可業務選択）', 'step 2: business selection');
   t.same(b.values('scope'), ['balances', 'transactions']);

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { startAuthServer } from '../../helpers/auth-server.ts';
 import { accountByNumber, login, startJourney, TITLES, USERS } from '../../helpers/fapi.ts';
-import type { JourneyDriver } from '../../helpers/journey-driver.ts';
+import { JourneyDriver } from '../../helpers/journey-driver.ts';
 import { insertTestClient } from '../../helpers/oauth-client.ts';
 
 // Several engineers share 2 cores: a whole file may take longer than tap's default 30 s.
@@ -113,8 +113,10 @@ t.test('every page of the journey is labelled, self-contained and under a strict
   checkPage(t, 'consent error', { html: b.html, headers: r.headers });
   t.match(b.html, /role="alert"/);
 
-  const expired = await b.request('GET', '/interaction/AAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+  // A browser with no journey under way: the expired page (one with a live journey is sent to its current step).
+  const stranger = new JourneyDriver(server);
+  const expired = await stranger.request('GET', '/interaction/AAAAAAAAAAAAAAAAAAAAAAAAAAAA');
   t.equal(expired.status, 400);
-  checkPage(t, 'expired', { html: b.html, headers: expired.headers });
-  t.match(b.html, /role="alert"/);
+  checkPage(t, 'expired', { html: stranger.html, headers: expired.headers });
+  t.match(stranger.html, /role="alert"/);
 });

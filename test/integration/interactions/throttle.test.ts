@@ -108,6 +108,8 @@ t.test('PIN attempts are throttled per interaction and per address, apart from p
   const j = await atLogin(server);
   await login(j.b, USERS.hanako);
   t.equal(j.b.title, TITLES.pin);
+  // Login ends the login interaction: the PIN step is the next one.
+  Object.assign(j, { uid: j.b.uid, csrf: j.b.csrf });
   const pinForm = { account_id: account.id, pin: 'abcd' }; // malformed: never counts towards the PIN lock
   for (let i = 0; i < limit; i++) {
     const r = await attempt(j, 'pin', pinForm);

@@ -35,7 +35,7 @@ t.test('discovery advertises exactly the FAPI 2.0 profile', async (t) => {
   t.equal(meta.authorization_response_iss_parameter_supported, true, 'RFC 9207');
   t.equal(meta.tls_client_certificate_bound_access_tokens, true);
   t.notOk((meta.response_modes_supported as string[]).some((m) => m.includes('jwt')), 'no JARM modes advertised (not enabled)');
-  t.same(sorted(meta.scopes_supported), ['offline_access', 'openid']);
+  t.same(sorted(meta.scopes_supported), ['balances', 'offline_access', 'openid', 'transactions', 'transfers'], 'every scope (DESIGN §7), the API’s included');
   t.same(meta.ui_locales_supported, ['ja', 'en']);
 });
 
@@ -58,4 +58,11 @@ t.test('the JWKS publishes only public keys of the allowed algorithms', async (t
     t.ok(['ES256', 'PS256', 'EdDSA'].includes(k.alg as string), `${k.kid}: ${k.alg}`);
     t.notOk('d' in k || 'p' in k || 'q' in k, `${k.kid}: no private part`);
   }
+});
+
+t.test('RFC 8414 metadata lists every scope as well', async (t) => {
+  const r = await server.fetch(`${server.issuer}/.well-known/oauth-authorization-server`);
+  t.equal(r.status, 200);
+  const oauthMeta = (await r.json()) as Record<string, unknown>;
+  t.same(sorted(oauthMeta.scopes_supported), sorted(meta.scopes_supported));
 });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 import { decodeJwt } from 'jose';
+import * as oauth from 'oauth4webapi';
 import t from 'tap';
 import { DEMO_PARTNER } from '../../../src/db/seed/demo-data.ts';
 import { seedDemoData } from '../../../src/db/seed/seed.ts';
@@ -69,10 +70,10 @@ t.test('a partner registers a FAPI client with the initial access token, and a w
   const tc: TestClient = { clientId, redirectUri: 'https://client.example/cb', privateKey, kid };
   const { b, c, codeVerifier } = await startJourney(server, tc);
   t.equal(b.title, TITLES.login);
-  t.match(b.html, `${DEMO_PARTNER.serviceName}（${DEMO_PARTNER.legalName}）`, 'the partner’s service asks');
+  t.match(b.html, `Registered by RFC 7591（${DEMO_PARTNER.legalName}）`, 'the client’s own client_name asks, with the partner’s legal name (DESIGN §15)');
   await login(b, USERS.user1);
   await advanceToConsent(b);
-  t.match(b.html, DEMO_PARTNER.serviceName, 'its name on the permission screen');
+  t.match(b.html, 'Registered by RFC 7591', 'its name on the permission screen');
   const callback = await b.post('consent', { decision: 'allow', continue: 'on' });
   const tokens = await exchangeCode(c, tc, callback!, codeVerifier);
   t.equal(decodeJwt(tokens.access_token).client_id, clientId);
@@ -136,7 +137,7 @@ t.test('an initial access token issued to another partner registers a client for
   t.same([...row.allowed_scopes].sort(), ['balances', 'openid']);
   const tc: TestClient = { clientId: r.body.client_id as string, redirectUri: 'https://client.example/cb', privateKey, kid };
   const { b } = await startJourney(server, tc, { scope: 'openid balances' });
-  t.match(b.html, 'テスト会計クラウド（株式会社 テスト会計）', 'the journey names that partner');
+  t.match(b.html, 'Registered by RFC 7591（株式会社 テスト会計）', 'the journey names that partner');
 
   await db.updateTable('initial_access_tokens').set({ revoked_at: new Date() }).where('partner_id', '=', partner.id).execute();
   t.equal((await register((await fapiMetadata()).metadata, token)).status, 401, 'a revoked token no longer registers');
@@ -178,4 +179,57 @@ t.test('the demo’s token is an ordinary initial access token: stored hashed, r
   t.equal((await register((await fapiMetadata()).metadata, next)).status, 401, 'and retires the other');
   await seedDemoData(db, { today: '2026-11-20' });
   t.equal((await register((await fapiMetadata()).metadata)).status, 201, 'seeding without a token leaves the token as it is');
+});
+
+t.test('registration requires client_name: the journey names the service by it (DESIGN §15)', async (t) => {
+  const before = await db.selectFrom('oauth_clients').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  for (const [label, overrides] of [['no client_name', { client_name: undefined }], ['an empty one', { client_name: '' }], ['blanks', { client_name: '  ' }], ['not a string', { client_name: 42 }]] as const) {
+    const r = await register((await fapiMetadata(overrides)).metadata);
+    t.equal(r.status, 400, label);
+    t.equal(r.body.error, 'invalid_client_metadata', label);
+    if (label === 'no client_name') t.match(r.body.error_description, /client_name/, 'the description names it');
+  }
+  const after = await db.selectFrom('oauth_clients').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  t.equal(String(after.n), String(before.n), 'nothing was stored');
+
+  const { metadata } = await fapiMetadata();
+  const created = await register(metadata);
+  const update = await management('PUT', created.body.registration_client_uri as string, created.body.registration_access_token as string,
+    { ...metadata, client_id: created.body.client_id, client_name: undefined });
+  t.equal(update.status, 400, 'an RFC 7592 update cannot drop it');
+  t.equal(update.body.error, 'invalid_client_metadata', JSON.stringify(update.body));
+});
+
+t.test('a client registered with API scopes only (no openid) is valid: PAR, journey, token, API and RFC 7592 work', async (t) => {
+  const { metadata, privateKey, kid } = await fapiMetadata({ scope: 'balances' });
+  const created = await register(metadata);
+  t.equal(created.status, 201, JSON.stringify(created.body));
+  t.equal(created.body.scope, 'balances', 'scope as registered');
+  const clientId = created.body.client_id as string;
+  const uri = created.body.registration_client_uri as string;
+  const read = await management('GET', uri, created.body.registration_access_token as string);
+  t.equal(read.status, 200, `RFC 7592 read ${JSON.stringify(read.body)}`);
+  t.equal(read.body.scope, 'balances');
+  const updated = await management('PUT', uri, created.body.registration_access_token as string, { ...metadata, client_id: clientId, client_name: 'API only, renamed' });
+  t.equal(updated.status, 200, `RFC 7592 update ${JSON.stringify(updated.body)}`);
+  t.equal(updated.body.client_name, 'API only, renamed');
+  t.equal(updated.body.scope, 'balances');
+
+  const tc: TestClient = { clientId, redirectUri: 'https://client.example/cb', privateKey, kid };
+  const { b, c, codeVerifier } = await startJourney(server, tc, { scope: 'balances' });
+  t.equal(b.title, TITLES.login, 'PAR accepted, the journey starts');
+  await login(b, USERS.user1);
+  await advanceToConsent(b);
+  const callback = await b.post('consent', { decision: 'allow', continue: 'on' });
+  const params = oauth.validateAuthResponse(c.as, c.client, callback!, oauth.expectNoState);
+  const tokens = await oauth.processAuthorizationCodeResponse(c.as, c.client,
+    await oauth.authorizationCodeGrantRequest(c.as, c.client, c.clientAuth, params, tc.redirectUri, codeVerifier, { DPoP: c.DPoP, ...c.customFetch }));
+  t.notOk(tokens.id_token, 'no ID token without openid');
+  t.equal(decodeJwt(tokens.access_token).scope, 'balances');
+  const api = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL('/api/v1/accounts/balances', server.issuer), new Headers(), null, { DPoP: c.DPoP, ...c.customFetch });
+  t.equal(api.status, 200, 'the API answers');
+
+  for (const scope of ['openid balances', 'offline_access balances']) {
+    t.equal(await oauthError(pushAuthorization(c, tc, scope)), 'invalid_scope', `${scope}: an OIDC scope it did not register is refused at PAR`);
+  }
 });

@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import t from 'tap';
@@ -51,9 +52,8 @@ t.test('the three paths are listed with their parameters and response schemas', 
   t.same(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/')).sort(), [...PATHS].sort(), 'exactly the three API paths (the document itself is hidden)');
   for (const path of PATHS) {
     const op = doc.paths[path].get as Json;
-    t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '429', '503'], `${path}: the statuses of the error table`);
-    for (const status of ['400', '401', '403', '429', '503']) t.same(jsonSchemaOf(path, status), { $ref: '#/components/schemas/ErrorResponse' }, `${path} ${status}: ErrorResponse`);
-    t.same(op.security, [{ DPoP: [] }, { mtls: [] }], `${path}: DPoP or mTLS`);
+    t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '404', '429', '503'], `${path}: the statuses of the error table`);
+    for (const status of ['400', '401', '403', '404', '429', '503']) t.same(jsonSchemaOf(path, status), { $ref: '#/components/schemas/ErrorResponse' }, `${path} ${status}: ErrorResponse`);
   }
   t.same(jsonSchemaOf(PATHS[0]!, '200').required, ['accounts', 'baseDate', 'baseTime']);
   t.same(jsonSchemaOf(PATHS[0]!, '200').properties.accounts.items, { $ref: '#/components/schemas/Account' });
@@ -159,4 +159,104 @@ t.test('/api/docs serves the browsable page from this origin only, under a Conte
   t.notMatch(code, /https?:\/\//, 'the initializer loads nothing from outside (comments aside)');
   t.match(code, /resolveUrl\('\.\/json'\)/, 'the spec comes from this origin');
   t.match((await rawGet(server, '/api/docs/json')).body, { openapi: doc.openapi, paths: Object });
+});
+
+t.test('the document is a valid OpenAPI document (JSON Schema of the OpenAPI specification)', async (t) => {
+  const validator = new Validator();
+  const res = await validator.validate(structuredClone(doc));
+  t.ok(res.valid, `valid ${doc.openapi}: ${JSON.stringify(res.errors ?? []).slice(0, 2000)}`);
+});
+
+t.test('each operation names the scopes it needs (DESIGN §7), with DPoP or mutual TLS', async (t) => {
+  const expected: Record<string, string[]> = { '/api/v1/accounts': ['balances', 'transactions'], '/api/v1/accounts/balances': ['balances'], '/api/v1/accounts/transactions': ['transactions'] };
+  for (const path of PATHS) {
+    const security = doc.paths[path].get.security as Record<string, string[]>[];
+    const want = ['DPoP', 'mtls'].flatMap((binding) => expected[path]!.map((scope) => ({ oidc: [scope], [binding]: [] })));
+    t.same(security, want, `${path}: any of ${expected[path]!.join(', ')}, DPoP-bound or over mutual TLS`);
+  }
+  t.match(doc.components.securitySchemes.oidc, { type: 'openIdConnect', openIdConnectUrl: `${server.issuer}/.well-known/openid-configuration` });
+  const discovery = (await (await server.fetch(doc.components.securitySchemes.oidc.openIdConnectUrl)).json()) as { scopes_supported: string[] };
+  for (const scope of Object.values(expected).flat()) t.ok(discovery.scopes_supported.includes(scope), `${scope} is listed by the discovery document the scheme points to`);
+  const answer = await dpopGet(server, await apiSessionFor(server, '2000000001', 'Hanako2024', { scopes: ['balances'] }), '/api/v1/accounts/transactions?accountId=201011000011');
+  t.equal(answer.status, 403, 'and the API enforces them: balances alone cannot read statements');
+});
+
+t.test('every operation, parameter and response is described; none is "Default Response"', async (t) => {
+  for (const path of PATHS) {
+    const op = doc.paths[path].get as Json;
+    t.type(op.summary, 'string');
+    t.ok(typeof op.description === 'string' && op.description.length > 20, `${path}: a description`);
+    for (const p of (op.parameters ?? []) as Json[]) t.ok(typeof p.description === 'string' && p.description.length > 5, `${path} ${p.name}: described`);
+    for (const [status, response] of Object.entries<Json>(op.responses)) {
+      t.not(response.description, 'Default Response', `${path} ${status}: ${response.description}`);
+      t.ok(response.headers?.['x-request-id'], `${path} ${status}: X-Request-Id declared`);
+    }
+    t.ok(op.responses['401'].headers['www-authenticate'], `${path}: 401 declares WWW-Authenticate`);
+    for (const status of ['429', '503']) t.ok(op.responses[status].headers['retry-after'], `${path}: ${status} declares Retry-After`);
+  }
+});
+
+/** Every example in the document with the schema it illustrates, and where it is. */
+function examplesIn(node: unknown, where: string, out: { where: string; schema: unknown; value: unknown }[] = []) {
+  if (Array.isArray(node)) node.forEach((v, i) => examplesIn(v, `${where}/${i}`, out));
+  else if (node && typeof node === 'object') {
+    const n = node as Json;
+    // A Media Type or Parameter Object: `example` / `examples` illustrate its `schema`.
+    if (n.schema && 'example' in n) out.push({ where: `${where} example`, schema: n.schema, value: n.example });
+    if (n.schema && n.examples && !Array.isArray(n.examples)) {
+      for (const [name, ex] of Object.entries<Json>(n.examples)) out.push({ where: `${where} examples.${name}`, schema: n.schema, value: ex.value });
+    }
+    // A Schema Object: its JSON Schema `examples` illustrate the schema itself.
+    if (Array.isArray(n.examples) && (n.type || n.pattern || n.$ref)) {
+      const { examples, ...schema } = n;
+      for (const value of examples as unknown[]) out.push({ where: `${where} examples[]`, schema, value });
+    }
+    if ('example' in n && !n.schema && (n.type || n.$ref)) out.push({ where: `${where} example`, schema: { ...n, example: undefined }, value: n.example });
+    for (const [k, v] of Object.entries(n)) if (k !== 'examples' && k !== 'example') examplesIn(v, `${where}/${k}`, out);
+  }
+  return out;
+}
+
+t.test('every example in the document is a valid value of its schema', async (t) => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema(doc, 'openapi.json');
+  const examples = examplesIn(doc.paths, '#/paths').concat(examplesIn(doc.components.schemas, '#/components/schemas'));
+  t.ok(examples.length > 40, `${examples.length} examples`);
+  const seen = new Set<string>();
+  for (const { where, schema, value } of examples) {
+    // Local references resolve inside the document registered above.
+    const rebased = JSON.parse(JSON.stringify(schema).replaceAll('"$ref":"#/', '"$ref":"openapi.json#/'));
+    const validate = ajv.compile(rebased);
+    t.ok(validate(value), `${where}: ${JSON.stringify(value).slice(0, 80)} ${JSON.stringify(validate.errors?.slice(0, 2) ?? [])}`);
+    seen.add(where.split(' ')[0]!.split('/').slice(0, 4).join('/'));
+  }
+  for (const path of PATHS) {
+    for (const status of ['200', '400', '401', '403', '404', '429', '503']) {
+      const media = doc.paths[path].get.responses[status].content['application/json'] as Json;
+      t.ok('example' in media || media.examples, `${path} ${status}: an example answer`);
+    }
+  }
+  t.ok(seen.size > 0);
+});
+
+t.test('every string field with a pattern carries a valid example, so no tool has to make one up', async (t) => {
+  const patterned: string[] = [];
+  const walk = (node: unknown, where: string) => {
+    if (Array.isArray(node)) node.forEach((v, i) => walk(v, `${where}/${i}`));
+    else if (node && typeof node === 'object') {
+      const n = node as Json;
+      if (typeof n.pattern === 'string') {
+        patterned.push(where);
+        t.ok(Array.isArray(n.examples) && n.examples.every((e: unknown) => typeof e === 'string' && new RegExp(n.pattern, 'u').test(e)), `${where}: ${JSON.stringify(n.examples)}`);
+      }
+      for (const [k, v] of Object.entries(n)) walk(v, `${where}/${k}`);
+    }
+  };
+  walk(doc.components.schemas, '#/components/schemas');
+  walk(doc.paths, '#/paths');
+  t.ok(patterned.length > 10, `${patterned.length} patterned fields`);
+  const time = new RegExp(doc.components.schemas.Balance.properties.baseTime.pattern as string);
+  t.notOk(time.test('73:33:62+09:00'), 'a 基準時刻 is a time of day');
+  t.ok(time.test('23:59:59+09:00'));
 });
