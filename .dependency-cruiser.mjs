@@ -10,9 +10,10 @@ if (!process.env.DEPCRUISE_CLASSIC_TYPESCRIPT) {
 }
 
 // Folders that hold rules, not pages. They may exist or not; the rules hold for them either way.
-const DOMAIN = '^src/(business-id|auth|partners|audit|mail|accounts)/';
-// Folders that show pages: routes, forms, views and sessions of one kind of visitor each.
-const SURFACES = '^src/(internet-banking|interactions|demo|landing)/';
+const DOMAIN = '^src/(business-id|auth|partners|audit|mail|accounts|certificates)/';
+// Entry folders: pages (routes, forms, views and sessions of one kind of visitor each), /pki, and the
+// scheduled sweeps (jobs/), which call the domain as a page does.
+const SURFACES = '^src/(internet-banking|interactions|demo|landing|pki|jobs)/';
 // What everything builds on; these may only use each other.
 const FOUNDATIONS = '^src/(shared|db|config)/';
 
@@ -60,7 +61,7 @@ export default {
     {
       name: 'domain-without-surfaces',
       comment:
-        'A domain folder imports a surface (internet-banking, interactions, demo, landing). Surfaces ' +
+        'A domain folder imports an entry folder (internet-banking, interactions, demo, landing, pki, jobs). Those ' +
         'call the domain, never the other way round.',
       severity: 'error',
       from: { path: DOMAIN },

@@ -13,6 +13,7 @@ import * as m4201 from './2026_12_04_4201_grant_interaction_claim.ts';
 import * as m4301 from './2026_12_04_4301_grant_life.ts';
 import * as m4401 from './2026_12_04_4401_create_sent_notifications.ts';
 import * as m4501 from './2026_12_04_4501_create_revoked_access_tokens.ts';
+import * as m4801 from './2026_12_04_4801_create_bank_ca.ts';
 
 /** Every migration, statically imported so they are type-checked and no directory is scanned at run time. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_04_4301_grant_life': m4301,
   '2026_12_04_4401_create_sent_notifications': m4401,
   '2026_12_04_4501_create_revoked_access_tokens': m4501,
+  '2026_12_04_4801_create_bank_ca': m4801,
 };

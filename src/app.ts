@@ -26,6 +26,8 @@ import { registerSecurityHeaders } from './shared/security-headers.ts';
 import { ErrorResponseSchema } from './shared/error.schemas.ts';
 import { PUBLIC_DIR, registerViews } from './shared/views.ts';
 import { demoPlugin } from './demo/demo.plugin.ts';
+import { loadBankCa, type BankCa } from './certificates/bank-ca.ts';
+import { pkiRoutes } from './pki/pki.routes.ts';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -35,6 +37,8 @@ export interface AppDeps {
   secrets: AppSecrets;
   /** The authorization server, built once and shared by both listeners; built here when absent. */
   provider?: Provider;
+  /** The bank CA (DESIGN §14), loaded once at start-up; loaded on first use when absent. */
+  bankCa?: BankCa;
 }
 
 export interface AppSecrets {
@@ -106,6 +110,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/assets/', index: false, maxAge: '1h' });
 
   await app.register(healthRoutes, { db: deps.db });
+  await app.register(pkiRoutes, { db: deps.db, bankCa: async () => deps.bankCa ?? loadBankCa(deps.db, { keyEncryptionKey: deps.secrets.keyEncryptionKey, files: config.ca }) });
 
   // API連携認証 (DESIGN §6–§7): the provider on both origins (mtls_endpoint_aliases on the second),
   // the journey's screens on the main one, certificate login on the mutual-TLS one.

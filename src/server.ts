@@ -14,6 +14,8 @@ import { startupBanner } from './startup-banner.ts';
 import { createLogger } from './shared/logger.ts';
 import { resolveLocalSecrets } from './shared/local-secrets.ts';
 import { loadServerTls } from './tls/server-certificate.ts';
+import { mutualTlsOptions } from './tls/mutual-tls.ts';
+import { caCertificatesPem, loadBankCa } from './certificates/bank-ca.ts';
 import { armCrashPoint } from './shared/crash-points.ts';
 
 /**
@@ -60,13 +62,17 @@ async function main(): Promise<void> {
   const hostnames = [new URL(config.publicUrl).hostname, new URL(config.mtlsPublicUrl).hostname]
     .map((h) => h.replace(/^\[|\]$/g, ''));
   const tls = await loadServerTls({ ...config.tls ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : {}, dataDir: config.dataDir, hostnames });
-  const base = { config, db: database.db, logger, secrets };
+  // The bank CA (DESIGN §14): created on the first start, shared by every instance through the database.
+  const bankCa = await loadBankCa(database.db, { keyEncryptionKey: secrets.keyEncryptionKey, files: config.ca });
+  logger.info({ ca: bankCa.source, issuer: bankCa.issuing.subject }, 'bank CA loaded');
+  const base = { config, db: database.db, logger, secrets, bankCa };
   const deps = { ...base, provider: await createAuthorizationServer({ ...base, listen: database.listen }) };
   const tlsBase = { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const };
   const main = await buildApp(deps, { listener: 'main', https: tlsBase, ...(config.seedDemoData ? { demo: { serverCertificate: tls.cert } } : {}) });
   // The mutual-TLS origin asks every client for a certificate but lets the application decide what
   // a missing or untrusted one means (certificate login, RFC 8705 binding).
-  const mtls = await buildApp(deps, { listener: 'mtls', https: { ...tlsBase, requestCert: true, rejectUnauthorized: false } });
+  const mtlsTls = await mutualTlsOptions(tlsBase, { bankCaPem: caCertificatesPem(bankCa), partnerCaFile: config.partnerCaFile });
+  const mtls = await buildApp(deps, { listener: 'mtls', https: mtlsTls });
 
   const apps: FastifyInstance[] = [main, mtls];
   // Scheduled work (DESIGN §16) starts once the schema is current; instances with JOBS=false only serve.

@@ -28,9 +28,15 @@ export interface AuditEvent {
 
 /** Appends one event. Runs in the caller's transaction when given one, so the event and the change commit together. */
 export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
+  await recordAudits(db, [event]);
+}
+
+/** Several events in one statement (e.g. one per grant a sweep ends). */
+export async function recordAudits(db: Db, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await db
     .insertInto('audit_events')
-    .values({
+    .values(events.map((event) => ({
       type: event.type,
       outcome: event.outcome ?? 'success',
       customer_id: event.customerId ?? null,
@@ -41,7 +47,7 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
       ip: event.context?.ip ?? null,
       user_agent: event.context?.userAgent?.slice(0, 500) ?? null,
       request_id: event.context?.requestId ?? null,
-    })
+    })))
     .execute();
 }
 

@@ -25,6 +25,11 @@ export const EnvSchema = Type.Object({
   TRUST_PROXY: Type.Boolean({ default: false }),
   TRUSTED_PROXIES: Type.Optional(Type.String({ minLength: 1 })),
   CLIENT_CERT_HEADER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]+$' })),
+  // The bank's CA (DESIGN §14): PEM issuing-CA certificate followed by its chain to the root, and its PKCS#8 key.
+  CA_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  CA_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  CERT_VALIDITY_DAYS: Type.Integer({ minimum: 1, maximum: 825, default: 365 }),
+  PARTNER_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'renkei <no-reply@renkei.localhost>' }),
   DEV_MAILBOX: Type.Optional(Bool),
@@ -69,6 +74,12 @@ export interface Config {
   /** Addresses a TLS-terminating proxy connects from; the only sources whose forwarded headers count. */
   trustedProxies: string[];
   clientCertHeader: string | undefined;
+  /** The bank CA from files; undefined: generated on first start and kept in the database. */
+  ca: { certFile: string; keyFile: string } | undefined;
+  /** Validity of issued user certificates, in days. */
+  certValidityDays: number;
+  /** PEM bundle of partner CAs the mutual-TLS listener also trusts (RFC 8705 tls_client_auth). */
+  partnerCaFile: string | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
   devMailbox: boolean;

@@ -53,6 +53,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE / TLS_KEY_FILE: set both or neither');
   }
+  if ((e.CA_CERT_FILE === undefined) !== (e.CA_KEY_FILE === undefined)) {
+    problems.push('CA_CERT_FILE / CA_KEY_FILE: set both or neither');
+  }
   if (e.CLIENT_CERT_HEADER !== undefined && !e.TRUST_PROXY) {
     problems.push('CLIENT_CERT_HEADER: only meaningful with TRUST_PROXY=true');
   }
@@ -84,6 +87,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     trustProxy: e.TRUST_PROXY,
     trustedProxies: e.TRUSTED_PROXIES?.split(',').map((s) => s.trim()).filter(Boolean) ?? [],
     clientCertHeader: e.CLIENT_CERT_HEADER?.toLowerCase(),
+    ca: e.CA_CERT_FILE && e.CA_KEY_FILE ? { certFile: e.CA_CERT_FILE, keyFile: e.CA_KEY_FILE } : undefined,
+    certValidityDays: e.CERT_VALIDITY_DAYS,
+    partnerCaFile: e.PARTNER_CA_FILE,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     devMailbox: e.DEV_MAILBOX ?? (e.SMTP_URL === undefined && embedded),

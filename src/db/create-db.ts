@@ -62,11 +62,11 @@ export interface CreateDbOptions {
 }
 
 /** One statement of a request: far above any query a page or API call makes, far below the request timeout. */
-const REQUEST_STATEMENT_TIMEOUT_MS = 2_000;
+const REQUEST_STATEMENT_TIMEOUT_MS = 1_500;
 /** Past the server's own statement timeout, no answer at all means the path is gone, not a slow query. */
 const READ_TIMEOUT_MARGIN_MS = 500;
 /** A TCP connection and PostgreSQL's start-up, or the wait for a free pooled connection. */
-const CONNECT_TIMEOUT_MS = 2_000;
+const CONNECT_TIMEOUT_MS = 1_500;
 
 /** Opens the database renkei runs on: PostgreSQL when a URL is given, the embedded PGlite otherwise (DESIGN §3). */
 export async function createDb(options: CreateDbOptions): Promise<DatabaseHandle> {

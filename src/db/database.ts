@@ -302,6 +302,27 @@ export interface RevokedAccessTokensTable {
   revoked_at: CreatedAt;
 }
 
+/** The bank's generated CA (DESIGN §14): one row, private keys sealed with KEY_ENCRYPTION_KEY. */
+export interface BankCaTable {
+  name: ColumnType<'bank', 'bank' | undefined, never>;
+  root_certificate_pem: string;
+  root_private_jwk_jwe: string;
+  issuing_certificate_pem: string;
+  issuing_private_jwk_jwe: string;
+  created_at: CreatedAt;
+}
+
+/** The current CRL of an issuing CA, and the revocations it covers. */
+export interface CertificateCrlsTable {
+  issuer_sha256: string;
+  crl_number: BigIntStr;
+  der: ColumnType<Uint8Array, Uint8Array, Uint8Array>;
+  this_update: Timestamp;
+  next_update: Timestamp;
+  revoked_count: number;
+  last_revoked_at: Timestamp | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -325,6 +346,8 @@ export interface Database {
   dpop_proof_jtis: DpopProofJtisTable;
   sent_notifications: SentNotificationsTable;
   revoked_access_tokens: RevokedAccessTokensTable;
+  bank_ca: BankCaTable;
+  certificate_crls: CertificateCrlsTable;
   ib_sessions: IbSessionsTable;
   pending_changes: PendingChangesTable;
   exchange_rates: ExchangeRatesTable;

@@ -12,28 +12,3 @@ export async function deleteExpiredPayloads(db: Kysely<Database>, opts: { now?: 
   const now = opts.now ?? new Date();
   return purgeExpired(db, 'oidc_payloads', new Date(now.getTime() - (opts.graceSeconds ?? 60) * 1000));
 }
-
-/**
- * Runs cleanup tasks (expired protocol rows, spent DPoP proofs, ...) every `everyMs` in the
- * background, never keeping the process alive and never overlapping; failures go to `onError`
- * instead of crashing: a database outage only postpones the next run.
- * @returns a function that stops it
- */
-export function scheduleCleanup(
-  tasks: Record<string, () => Promise<number>>,
-  opts: { everyMs: number; onDeleted?: (task: string, n: number) => void; onError: (err: unknown) => void },
-): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    Promise.all(Object.entries(tasks).map(async ([name, task]) => {
-      const n = await task();
-      if (n > 0) opts.onDeleted?.(name, n);
-    }))
-      .catch(opts.onError)
-      .finally(() => { running = false; });
-  }, opts.everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}

@@ -1,24 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { compactDecrypt, CompactEncrypt, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { openPrivateJwk as decrypt, sealPrivateJwk as encrypt } from '../shared/key-encryption.ts';
 
 /** The algorithms the server signs with: ES256 first (cheaper to sign), PS256 for clients that need it. */
 const SIGNING_ALGS = ['ES256', 'PS256'] as const;
 type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 const KEY_LOCK = 7_365_101;
-
-async function encrypt(jwk: JWK, kek: Buffer): Promise<string> {
-  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(jwk)))
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty: 'jwk+json' })
-    .encrypt(kek);
-}
-
-async function decrypt(jwe: string, kek: Buffer): Promise<JWK> {
-  const { plaintext } = await compactDecrypt(jwe, kek, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
-  return JSON.parse(new TextDecoder().decode(plaintext)) as JWK;
-}
 
 async function newKey(alg: SigningAlg, kek: Buffer) {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'PS256' ? { modulusLength: 2048 } : {}) });

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { enqueueMails } from '../mail/outbox.repository.ts';
 import { consentExpiryMail } from './consent-expiry.mail.ts';
-import { endGrant } from './grants.service.ts';
+import { endGrants } from './grants.service.ts';
 
 /**
  * The end of a 許可期間 (DESIGN §15), as two idempotent sweeps (DESIGN §16) that take the time as a
@@ -15,8 +15,8 @@ const REMINDER = { kind: 'consent_expiry_reminder', milestone: 'before_expiry' }
 const BATCH_SIZE = 500;
 /** Reminders claimed and written to the outbox per transaction. */
 const CLAIM_SIZE = 50;
-/** Grants ended per transaction (one commit); a failure leaves the whole group to the next run. */
-const END_GROUP_SIZE = 50;
+/** Grants ended per transaction (three statements, one commit); a failure leaves the whole group to the next run. */
+const END_GROUP_SIZE = 100;
 
 /**
  * Writes API連携の有効期限のお知らせ to the mail outbox for every active grant that ends within
@@ -84,8 +84,8 @@ export async function remindExpiringConsents(
 }
 
 /**
- * Ends every grant whose 許可期間 is over at `now`, the same way as 連携解除 (endGrant, by expiry): the
- * next API call is 401, refresh is invalid_grant, and the ending is audited with reason expiry. endGrant
+ * Ends every grant whose 許可期間 is over at `now`, the same way as 連携解除 (endGrants, by expiry): the
+ * next API call is 401, refresh is invalid_grant, and the ending is audited with reason expiry. endGrants
  * changes only a grant that is still active and due, so two instances (or a new consent landing at the
  * same moment) never end a grant twice or end a renewed one. Grants are ended {@link END_GROUP_SIZE} to a
  * transaction, in the order they are read, so two instances meet on the same first row and never deadlock.
@@ -107,11 +107,7 @@ export async function endExpiredGrants(db: Kysely<Database>, opts: { now: Date }
     const due = await q.orderBy('expires_at').orderBy('id').limit(BATCH_SIZE).execute();
     for (let i = 0; i < due.length; i += END_GROUP_SIZE) {
       const group = due.slice(i, i + END_GROUP_SIZE);
-      ended += await db.transaction().execute(async (trx) => {
-        let n = 0;
-        for (const g of group) if (await endGrant(trx, { grantId: g.id, by: 'expiry', reason: 'expiry' })) n++;
-        return n;
-      });
+      ended += await endGrants(db, { grantIds: group.map((g) => g.id), by: 'expiry', reason: 'expiry' });
     }
     if (due.length < BATCH_SIZE) return ended;
     const last = due[due.length - 1]!;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
+import { recordAudits, type RequestContext } from '../audit/audit.repository.ts';
 import type { GrantEndedBy, RevokedBy } from '../db/database.ts';
 import { inTransaction, type Db } from '../db/transaction.ts';
 
@@ -34,7 +34,7 @@ interface EndInput {
   context?: RequestContext | undefined;
 }
 
-type Which = { grantId: string } | { userIds: string[] } | { oidcGrantId: string };
+type Which = { grantIds: string[] } | { userIds: string[] } | { oidcGrantId: string };
 
 /**
  * The one way a grant ends (DESIGN §15), in the caller's transaction or a new one: the bank's record is
@@ -50,7 +50,7 @@ async function endGrantsWhere(db: Db, which: Which, input: EndInput) {
       .updateTable('grants')
       .set({ revoked_at: sql<Date>`now()`, revoked_by: REVOKED_BY[input.by], ended_by: input.by, revoke_reason: input.reason ?? input.by })
       .where('revoked_at', 'is', null);
-    if ('grantId' in which) query = query.where('id', '=', which.grantId);
+    if ('grantIds' in which) query = query.where('id', 'in', which.grantIds);
     else if ('oidcGrantId' in which) query = query.where('oidc_grant_id', '=', which.oidcGrantId);
     else query = query.where('user_id', 'in', which.userIds);
     // An expiry sweep must never end a grant that a new consent has just renewed.
@@ -62,12 +62,10 @@ async function endGrantsWhere(db: Db, which: Which, input: EndInput) {
       ])
       .execute();
     await deleteProviderGrants(trx, ended.map((g) => g.oidc_grant_id).filter((id): id is string => id !== null));
-    for (const g of ended) {
-      await recordAudit(trx, {
-        type: 'grant.revoked', customerId: g.customer_id, actorUserId: input.actorUserId ?? null, subjectUserId: g.user_id,
-        details: { grantId: g.id, clientId: g.client_id, by: input.by, reason: input.reason ?? input.by }, context: input.context,
-      });
-    }
+    await recordAudits(trx, ended.map((g) => ({
+      type: 'grant.revoked', customerId: g.customer_id, actorUserId: input.actorUserId ?? null, subjectUserId: g.user_id,
+      details: { grantId: g.id, clientId: g.client_id, by: input.by, reason: input.reason ?? input.by }, context: input.context,
+    })));
     return ended;
   });
 }
@@ -78,8 +76,18 @@ async function endGrantsWhere(db: Db, which: Which, input: EndInput) {
  * @returns whether the grant was active and is now ended
  */
 export async function endGrant(db: Db, input: EndInput & { grantId: string }): Promise<boolean> {
-  const ended = await endGrantsWhere(db, { grantId: input.grantId }, input);
+  const ended = await endGrantsWhere(db, { grantIds: [input.grantId] }, input);
   return ended.length > 0;
+}
+
+/**
+ * Ends several grants for one reason in three statements whatever their number (the expiry sweep).
+ * @returns the number of grants that were active and are now ended
+ */
+export async function endGrants(db: Db, input: EndInput & { grantIds: string[] }): Promise<number> {
+  if (input.grantIds.length === 0) return 0;
+  const ended = await endGrantsWhere(db, { grantIds: input.grantIds }, input);
+  return ended.length;
 }
 
 /** Ends the bank grant behind an oidc-provider grant the provider revoked itself (RFC 7009, code or refresh-token reuse). */

@@ -104,9 +104,3 @@ export async function verifyDpopProof(
     .executeTakeFirst();
   if (!fresh) throw invalidDpopProof('the DPoP proof was already used');
 }
-
-/** Forgets proofs older than any acceptable iat (the cleanup job calls this). */
-export async function deleteExpiredProofJtis(db: Kysely<Database>): Promise<number> {
-  const r = await db.deleteFrom('dpop_proof_jtis').where('expires_at', '<', sql<Date>`now()`).executeTakeFirst();
-  return Number(r.numDeletedRows);
-}
