@@ -14,26 +14,11 @@ export type GrantCheck = { ok: true; grant: GrantContext; customerKind: Customer
 /**
  * The bank's grant behind a token, checked at the moment of the call (DESIGN §5): it exists, belongs
  * to the token's client, is neither revoked nor expired, and its user is still active; nor was the token
- * itself revoked. With it comes
- * the kind of customer whose accounts it reads (GMO serves 個人 and 法人 under separate base paths).
+ * itself revoked. With it comes the kind of customer whose accounts it reads (GMO serves 個人 and 法人
+ * under separate base paths). An accepted call is recorded as the grant's last use.
  */
 export async function checkGrant(db: Db, oidcGrantId: string, clientId: string, tokenJti: string): Promise<GrantCheck> {
   const row = await db
-    // 最終利用日時 (DESIGN §15) rides on this same statement: the UPDATE matches (and locks) the row only
-    // when the last recorded use is a minute old, so nearly every call only reads, and a burst of calls
-    // writes once (a concurrent second writer re-checks the condition after the first and skips).
-    .with('used', (w) => w
-      .updateTable('grants')
-      .set({ last_used_at: sql<Date>`now()` })
-      .where('oidc_grant_id', '=', oidcGrantId)
-      .where('client_id', '=', clientId)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', sql<Date>`now()`)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
-      // A refused call is no use: neither a revoked token's nor an inactive user's.
-      .where(sql<boolean>`not exists (select 1 from revoked_access_tokens r where r.jti = ${tokenJti})`)
-      .where(sql<boolean>`exists (select 1 from users u where u.id = grants.user_id and u.status = 'active' and u.deleted_at is null)`)
-      .returning('id'))
     .selectFrom('grants as g')
     .innerJoin('users as u', 'u.id', 'g.user_id')
     .innerJoin('customers as c', 'c.id', 'u.customer_id')
@@ -43,6 +28,7 @@ export async function checkGrant(db: Db, oidcGrantId: string, clientId: string, 
       sql<boolean>`u.status = 'active' and u.deleted_at is null`.as('user_active'),
       // The access token itself revoked through RFC 7009 (src/oidc/token-revocation.ts).
       sql<boolean>`exists (select 1 from revoked_access_tokens r where r.jti = ${tokenJti})`.as('token_revoked'),
+      sql<boolean>`g.last_used_at is null or g.last_used_at < now() - interval '1 minute'`.as('use_unrecorded'),
     ])
     .where('g.oidc_grant_id', '=', oidcGrantId)
     .executeTakeFirst();
@@ -50,7 +36,22 @@ export async function checkGrant(db: Db, oidcGrantId: string, clientId: string, 
   if (!row.active) return { ok: false, reason: 'the grant was revoked or has expired' };
   if (row.token_revoked) return { ok: false, reason: 'the access token was revoked' };
   if (!row.user_active) return { ok: false, reason: 'the user is no longer active' };
+  if (row.use_unrecorded) await recordUse(db, row.id);
   return { ok: true, grant: { grantId: row.id, userId: row.user_id, clientId: row.client_id }, customerKind: row.kind };
+}
+
+/**
+ * 最終利用日時 (DESIGN §15), at most once a minute per grant: the check above reads whether the last
+ * recorded use is a minute old, so nearly every call stays a pure read, and only then this conditional
+ * UPDATE writes (a concurrent second writer re-checks the condition after the first and skips).
+ */
+async function recordUse(db: Db, grantId: string): Promise<void> {
+  await db
+    .updateTable('grants')
+    .set({ last_used_at: sql<Date>`now()` })
+    .where('id', '=', grantId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
+    .execute();
 }
 
 /**
