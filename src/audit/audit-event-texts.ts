@@ -1,4 +1,5 @@
 import { defineTexts, translate, type Lang, type Text } from '../shared/i18n.ts';
+import type { GrantEndedBy } from '../db/database.ts';
 
 /**
  * What every audit event type is called on ログイン・操作履歴, in both languages. Every type the code
@@ -67,6 +68,18 @@ const DETAIL_LABELS = defineTexts({
   selfGroupChange: { ja: '自身の所属グループの変更', en: 'Changed their own group' },
 });
 
+/** Who ended an API link (DESIGN §15), as 終了した連携 and the audit log's reasons word it. */
+export const LINK_ENDINGS = defineTexts({
+  holder: { ja: 'ご本人による連携解除', en: 'Ended by the holder' },
+  administrator: { ja: '管理者による連携解除', en: 'Ended by an administrator' },
+  partner: { ja: '連携先サービスによる解除', en: 'Ended by the service' },
+  expiry: { ja: '有効期限切れ', en: 'Expired' },
+  user_change: { ja: 'ユーザー情報の変更（削除・パスワード再設定）', en: 'User changed (deleted or password reset)' },
+  group_change: { ja: 'グループの削除', en: 'Group deleted' },
+  replaced: { ja: '再連携による更新', en: 'Replaced by a new link' },
+  system: { ja: 'システムによる解除', en: 'Ended by the system' },
+} satisfies Record<GrantEndedBy, unknown>);
+
 /** Words for the coded values that details carry (channels, reasons, who revoked, change kinds). */
 const VALUE_WORDS = defineTexts({
   internet_banking: { ja: 'インターネットバンキング', en: 'Internet banking' },
@@ -102,8 +115,8 @@ const VALUE_WORDS = defineTexts({
   expiry: { ja: '有効期限切れ', en: 'Expiry' },
   user_change: { ja: 'ユーザー情報の変更', en: 'A user change' },
   group_change: { ja: 'グループの変更', en: 'A group change' },
-  ended_by_holder: { ja: 'ご本人による連携解除', en: 'Ended by the holder' },
-  ended_by_administrator: { ja: '管理者による連携解除', en: 'Ended by an administrator' },
+  ended_by_holder: LINK_ENDINGS.holder,
+  ended_by_administrator: LINK_ENDINGS.administrator,
   'revoked by the client (RFC 7009)': { ja: 'API連携先による解除', en: 'Revoked by the app' },
   'authorization code or refresh token reuse': { ja: '認可コードまたはリフレッシュトークンの再使用', en: 'Authorization code or refresh token reused' },
   yes: { ja: 'あり', en: 'yes' },

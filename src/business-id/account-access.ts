@@ -9,6 +9,11 @@ type VisibilityScope = {
   r: Database['group_account_rights'];
 };
 
+/** DESIGN §5: a user acts (logs in, refreshes, calls the API through a link) only while active and not deleted. */
+export function userIsActive(alias: string) {
+  return sql<boolean>`${sql.ref(`${alias}.status`)} = 'active' and ${sql.ref(`${alias}.deleted_at`)} is null`;
+}
+
 /**
  * The 照会 rule of DESIGN §5 as one SQL condition over the aliases u (user), a (account), g (the
  * user's group, left-joined) and r (the group's rights on the account, left-joined): the master or an

@@ -1,5 +1,6 @@
 import { TTL } from '../oidc/fapi-profile.ts';
 import { defineTexts, type Translated } from '../shared/i18n.ts';
+import { BUSINESS_SCOPE_NAMES } from '../shared/scopes.ts';
 
 /** How long one journey may take: the lifetime of oidc-provider's interaction. */
 const JOURNEY_MINUTES = Math.round(TTL.interaction / 60);
@@ -48,11 +49,7 @@ export const JOURNEY_TEXTS = defineTexts({
   chooseBusiness: { ja: '利用業務を選択', en: 'Choose the services to allow' },
   businessHint: { ja: 'API連携先で利用する業務を選択してください。', en: 'Choose the services the connecting app may use.' },
   next: { ja: '次へ', en: 'Next' },
-  business: {
-    balances: { ja: '残高照会', en: 'Balances' },
-    transactions: { ja: '入出金明細照会', en: 'Statements' },
-    transfers: { ja: '振込', en: 'Transfers' },
-  },
+  business: BUSINESS_SCOPE_NAMES,
   pinIntro: {
     ja: '「照会用暗証番号」の登録状態が未登録の口座を選択して、当行へお届けの「照会用暗証番号」を入力し、「登録」ボタンを押してください。',
     en: 'Choose an account whose inquiry PIN is not registered yet, enter the inquiry PIN you filed with the bank and press Register.',

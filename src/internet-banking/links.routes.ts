@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ACCOUNT_TYPE_NAMES } from '../accounts/account-types.ts';
+import { LINK_ENDINGS } from '../audit/audit-event-texts.ts';
 import type { Actor } from '../business-id/actor.ts';
-import type { GrantEndedBy } from '../db/database.ts';
 import { endableLink, endLink, linksOf, type LinkViewer } from '../partners/links.service.ts';
 import type { LinkRow } from '../partners/links.repository.ts';
 import { jstParts } from '../shared/jst.ts';
 import { defineTexts, translate, type Lang } from '../shared/i18n.ts';
+import { BUSINESS_SCOPE_NAMES } from '../shared/scopes.ts';
 import { jstDateTime, langOf, render, requestContext, requireSession, type IbScreenOptions } from './ib-pages.ts';
 import { CsrfField, LangQuery } from './ib.schemas.ts';
 
@@ -47,25 +48,6 @@ const LINKS_TEXTS = defineTexts({
   toList: { ja: 'API連携サービスの利用状況へ', en: 'Back to connected apps' },
 });
 
-/** 利用業務 as the consent screen names them (DESIGN §7). */
-const BUSINESS_NAMES = defineTexts({
-  balances: { ja: '残高照会', en: 'Balances' },
-  transactions: { ja: '入出金明細照会', en: 'Transactions' },
-  transfers: { ja: '振込', en: 'Transfers' },
-});
-
-/** Who ended a link, as the holder reads it. */
-const ENDED_BY = defineTexts({
-  holder: { ja: 'ご本人による連携解除', en: 'Ended by the holder' },
-  administrator: { ja: '管理者による連携解除', en: 'Ended by an administrator' },
-  partner: { ja: '連携先サービスによる解除', en: 'Ended by the service' },
-  expiry: { ja: '有効期限切れ', en: 'Expired' },
-  user_change: { ja: 'ユーザー情報の変更（削除・パスワード再設定）', en: 'User changed (deleted or password reset)' },
-  group_change: { ja: 'グループの削除', en: 'Group deleted' },
-  replaced: { ja: '再連携による更新', en: 'Replaced by a new link' },
-  system: { ja: 'システムによる解除', en: 'Ended by the system' },
-} satisfies Record<GrantEndedBy, unknown>);
-
 const GrantParams = Type.Object({ grantId: Type.String({ format: 'uuid' }) });
 const PageQuery = Type.Object(LangQuery);
 const EndBody = Type.Object(CsrfField);
@@ -87,7 +69,7 @@ function jstMinute(at: Date): string {
 
 /** A link as the screens show it: names in words, dates in Japan time. */
 function lineOf(link: LinkRow, lang: Lang) {
-  const business = translate(BUSINESS_NAMES, lang);
+  const business = translate(BUSINESS_SCOPE_NAMES, lang);
   const types = translate(ACCOUNT_TYPE_NAMES, lang);
   return {
     id: link.grantId,
@@ -103,7 +85,7 @@ function lineOf(link: LinkRow, lang: Lang) {
     expiry: jstMinute(link.expiresAt),
     lastUsed: link.lastUsedAt ? jstDateTime(link.lastUsedAt) : undefined,
     endedAt: link.endedAt ? jstDateTime(link.endedAt) : undefined,
-    endedBy: link.endedBy ? translate(ENDED_BY, lang)[link.endedBy] : undefined,
+    endedBy: link.endedBy ? translate(LINK_ENDINGS, lang)[link.endedBy] : undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
+import { userIsActive } from '../business-id/account-access.ts';
 import type { Database } from '../db/database.ts';
 import { isUuid } from '../shared/ids.ts';
 
@@ -18,8 +19,7 @@ export function findActiveAccount(db: Kysely<Database>) {
       .selectFrom('users')
       .select('id')
       .where('id', '=', sub)
-      .where('status', '=', 'active')
-      .where('deleted_at', 'is', null)
+      .where(userIsActive('users'))
       .executeTakeFirst();
     return user ? { accountId: sub, claims: async () => ({ sub }) } : undefined;
   };

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { checkGrant } from '../business-id/grant-check.repository.ts';
 
 /** The claims of an access token this server issued to the resource API (DESIGN §7, RFC 9068). */
 export interface IssuedAccessToken extends JWTPayload {
@@ -53,18 +54,9 @@ export function accessTokenReader(opts: JwtAccessTokenOptions) {
 
 /**
  * Whether the resource API would accept the token now, as far as the server's records go: not
- * expired, not revoked through RFC 7009, and its grant and user still active (the checks of
- * src/resource-api's token authentication, in one query).
+ * expired, and the same grant check the resource API makes (grant and user active, token not revoked).
  */
 export async function accessTokenIsActive(db: Kysely<Database>, token: IssuedAccessToken): Promise<boolean> {
   if (token.exp <= Math.floor(Date.now() / 1000)) return false;
-  const row = await db
-    .selectFrom('grants as g')
-    .innerJoin('users as u', 'u.id', 'g.user_id')
-    .select(sql<boolean>`g.revoked_at is null and g.expires_at > now() and u.status = 'active' and u.deleted_at is null
-      and not exists (select 1 from revoked_access_tokens r where r.jti = ${token.jti})`.as('active'))
-    .where('g.oidc_grant_id', '=', token.grant_id)
-    .where('g.client_id', '=', token.client_id)
-    .executeTakeFirst();
-  return row?.active === true;
+  return (await checkGrant(db, token.grant_id, token.client_id, token.jti)).ok;
 }

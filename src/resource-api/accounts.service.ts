@@ -1,5 +1,6 @@
 import type { Db } from '../db/transaction.ts';
-import { accessibleAccounts, inListOrder, type GrantContext } from './account-access.repository.ts';
+import type { GrantContext } from '../business-id/grant-check.repository.ts';
+import { accessibleAccounts, inListOrder } from './account-access.repository.ts';
 import { ACCOUNT_TYPE_NAMES, baseDateTime, currencyName, isOrdinaryYen, money } from './format.ts';
 
 /** What GMO gives only for ordinary yen accounts (01, 02); other 科目 omit these fields. */

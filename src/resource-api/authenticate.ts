@@ -4,7 +4,7 @@ import { certificateThumbprint, presentedCertificate } from '../certificates/fro
 import type { Config } from '../config/config.schema.ts';
 import type { CustomerKind, Database } from '../db/database.ts';
 import type { AccessTokenClaims, AccessTokenVerifier } from './access-token.ts';
-import { checkGrant, type GrantContext } from './account-access.repository.ts';
+import { checkGrantOfCall, type GrantContext } from '../business-id/grant-check.repository.ts';
 import { invalidToken, type Scheme } from './api-errors.ts';
 import { verifyDpopProof, type DpopNonces } from './dpop.ts';
 
@@ -91,7 +91,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       }
     }
 
-    const grant = await checkGrant(deps.db, claims.grant_id, claims.client_id, claims.jti);
+    const grant = await checkGrantOfCall(deps.db, claims.grant_id, claims.client_id, claims.jti);
     if (!grant.ok) throw invalidToken(scheme, grant.reason);
     return { claims, grant: grant.grant, customerKind: grant.customerKind, scheme, scopes: new Set(claims.scope.split(' ')) };
   };

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/transaction.ts';
-import { accessibleAccounts, inListOrder, type GrantContext } from './account-access.repository.ts';
+import type { GrantContext } from '../business-id/grant-check.repository.ts';
+import { accessibleAccounts, inListOrder } from './account-access.repository.ts';
 import { accountForbidden } from './api-errors.ts';
 import { ACCOUNT_TYPE_NAMES, baseDateTime, currencyName, firstDayOfMonth, isForeignCurrency, isOrdinaryYen, money, rate } from './format.ts';
 import { checkAccountId } from './parameters.ts';

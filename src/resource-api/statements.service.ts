@@ -1,7 +1,8 @@
 import type { Db } from '../db/transaction.ts';
 import { invalidParameter } from '../shared/errors.ts';
 import { defineTexts } from '../shared/i18n.ts';
-import { accessibleAccounts, type GrantContext } from './account-access.repository.ts';
+import type { GrantContext } from '../business-id/grant-check.repository.ts';
+import { accessibleAccounts } from './account-access.repository.ts';
 import { accountForbidden } from './api-errors.ts';
 import { baseDateTime, currencyName, isCalendarDate, money } from './format.ts';
 import { checkStatementAccountId } from './parameters.ts';

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { seedDemoData } from '../../../src/db/seed/seed.ts';
 import { endGrant, revokeGrantsOfUsers } from '../../../src/partners/grants.service.ts';
 import { endLink, linksOf, type LinkViewer } from '../../../src/partners/links.service.ts';
-import { checkGrant } from '../../../src/resource-api/account-access.repository.ts';
+import { checkGrantOfCall as checkGrant } from '../../../src/business-id/grant-check.repository.ts';
 import { AppError } from '../../../src/shared/errors.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { insertGrant } from '../business-id/grant-fixture.ts';

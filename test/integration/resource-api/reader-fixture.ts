@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { AccountTypeCode, Database } from '../../../src/db/database.ts';
-import type { GrantContext } from '../../../src/resource-api/account-access.repository.ts';
+import type { GrantContext } from '../../../src/business-id/grant-check.repository.ts';
 import { insertAccount, insertCustomer, insertMaster } from '../../helpers/factories.ts';
 
 /**
