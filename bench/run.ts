@@ -16,6 +16,7 @@ import { cpuSeconds, cpuSecondsOf, HAS_TASKSET, startServer } from './lib/server
 import { journeyBenchmark } from './lib/journey-bench.ts';
 import { tokenBenchmark } from './lib/token-report.ts';
 import { apiBenchmark } from './lib/api-bench.ts'; // bench api (helper-8)
+import { transferBenchmark } from './lib/transfer-bench.ts';
 
 /**
  * `npm run bench -- <name>`: load benchmarks on loopback, each variant beside a baseline measured in
@@ -96,6 +97,10 @@ async function benchmarks(ctx: BenchContext): Promise<Record<string, Benchmark>>
       run: (c) => apiBenchmark(c, renkeiEnv(c)),
     },
     // ---- end of bench api ----
+    transfer: {
+      describe: 'POST /api/v1/transfer/request (振込依頼: one application each, Idempotency-Key, DPoP-bound token), PostgreSQL',
+      run: (c) => transferBenchmark(c, renkeiEnv(c)),
+    },
     journey: {
       describe: 'one whole journey (PAR → login → 利用業務 → PIN → confirm → permission → code): server time and database round trips',
       run: (c) => journeyBenchmark(c, renkeiEnv(c)),

@@ -14,6 +14,9 @@ import * as m4301 from './2026_12_04_4301_grant_life.ts';
 import * as m4401 from './2026_12_04_4401_create_sent_notifications.ts';
 import * as m4501 from './2026_12_04_4501_create_revoked_access_tokens.ts';
 import * as m4801 from './2026_12_04_4801_create_bank_ca.ts';
+import * as m5001 from './2026_12_05_5001_create_transfers.ts';
+import * as m6001 from './2026_12_05_6001_certificate_orders.ts';
+import * as m6201 from './2026_12_05_6201_create_certificate_login_handoffs.ts';
 
 /** Every migration, statically imported so they are type-checked and no directory is scanned at run time. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +35,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_04_4401_create_sent_notifications': m4401,
   '2026_12_04_4501_create_revoked_access_tokens': m4501,
   '2026_12_04_4801_create_bank_ca': m4801,
+  '2026_12_05_5001_create_transfers': m5001,
+  '2026_12_05_6001_certificate_orders': m6001,
+  '2026_12_05_6201_create_certificate_login_handoffs': m6201,
 };

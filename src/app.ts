@@ -11,7 +11,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.schema.ts';
 import type { Database } from './db/database.ts';
 import { healthRoutes } from './health/health.routes.ts';
-import { certificateLoginRoutes, interactionsRoutes } from './interactions/interactions.routes.ts';
+import { interactionsRoutes } from './interactions/interactions.routes.ts';
+import { certificateJourneyRoutes } from './interactions/certificate.step.ts';
+import { certificateLoginScreens } from './internet-banking/certificate-login.routes.ts';
 import { createAuthorizationServer } from './oidc/authorization-server.ts';
 import { mountProvider } from './oidc/oidc.plugin.ts';
 import { resourceApi } from './resource-api/resource-api.plugin.ts';
@@ -28,6 +30,7 @@ import { PUBLIC_DIR, registerViews } from './shared/views.ts';
 import { demoPlugin } from './demo/demo.plugin.ts';
 import { loadBankCa, type BankCa } from './certificates/bank-ca.ts';
 import { pkiRoutes } from './pki/pki.routes.ts';
+import { certificateRetrievalPlugin } from './certificate-retrieval/certificate-retrieval.plugin.ts';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -119,19 +122,27 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   if (listener === 'main') {
     await app.register(interactionsRoutes, { provider, db: deps.db, config, cookieKeys: deps.secrets.cookieKeys });
   } else {
-    await app.register(certificateLoginRoutes, { config });
+    // Certificate login (DESIGN §14): 手順1-1 of the journey and internet banking's 電子証明書ログイン.
+    const certificateDeps = { db: deps.db, config, cookieKeys: deps.secrets.cookieKeys, bankCa: sharedBankCa(deps) };
+    await app.register(certificateJourneyRoutes, { provider, ...certificateDeps });
+    await app.register(certificateLoginScreens, certificateDeps);
   }
+
+  // Mail of internet banking and of 振込依頼 (approvers notified), on both listeners' surfaces.
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, db: deps.db, logger: deps.logger });
+  app.addHook('onClose', async () => mailer.close());
+
+  // 電子証明書の取得 on the main origin (no login), 更新 with the presented certificate on the mutual-TLS one (DESIGN §14).
+  await app.register(certificateRetrievalPlugin, { db: deps.db, config, cookieKeys: deps.secrets.cookieKeys, bankCa: sharedBankCa(deps), listener });
 
   // Resource API (DESIGN §8): DPoP on the main origin, certificate-bound tokens on the mutual-TLS one.
   await app.register(resourceApi, {
     db: deps.db, config, keyEncryptionKey: deps.secrets.keyEncryptionKey,
-    origin: listener === 'main' ? config.publicUrl : config.mtlsPublicUrl,
+    origin: listener === 'main' ? config.publicUrl : config.mtlsPublicUrl, mailer,
   });
 
   // Internet banking with ビジネスID管理 (DESIGN §5, §12): /ib/*, and the development mailbox.
   if (listener === 'main') {
-    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, db: deps.db, logger: deps.logger });
-    app.addHook('onClose', async () => mailer.close());
     await app.register(internetBankingPlugin, {
       db: deps.db, config, mailer, codeKey: deriveCodeKey(deps.secrets.keyEncryptionKey), cookieKeys: deps.secrets.cookieKeys,
     });
@@ -145,6 +156,16 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     await app.register(landingRoutes, { links: landingLinks(config, Boolean(config.seedDemoData && options.demo)), publicUrl: config.publicUrl });
   }
   return server;
+}
+
+/** The bank CA as given, or loaded once on first use (a failed load is tried again next time). */
+function sharedBankCa(deps: AppDeps): () => Promise<BankCa> {
+  let loading: Promise<BankCa> | undefined;
+  return () => (loading ??= (deps.bankCa ? Promise.resolve(deps.bankCa) : loadBankCa(deps.db, { keyEncryptionKey: deps.secrets.keyEncryptionKey, files: deps.config.ca }))
+    .catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    }));
 }
 
 /** Only what this deployment serves; later surfaces add their entry here (DESIGN §12 labels). */

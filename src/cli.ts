@@ -1,3 +1,4 @@
+import { open, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
 import { ConfigError, loadConfig } from './config/load-config.ts';
@@ -9,6 +10,9 @@ import { KNOWN_SCOPES } from './shared/scopes.ts';
 import { issueInitialAccessToken, revokeInitialAccessTokens } from './partners/initial-access-tokens.ts';
 import { resolveLocalSecrets } from './shared/local-secrets.ts';
 import { isUuid } from './shared/ids.ts';
+import { loadBankCa } from './certificates/bank-ca.ts';
+import { PARTNER_CERTIFICATE_DAYS } from './certificates/partner-certificate.ts';
+import { issueSandboxPartnerCertificate } from './partners/partner-certificates.ts';
 
 /**
  * The bank operator's commands (`npm run cli -- <area> <command> [options]`), on the database the
@@ -17,6 +21,8 @@ import { isUuid } from './shared/ids.ts';
 const USAGE = `usage: npm run cli -- <command>
   partners list
   partners add --legal-name <提供会社名> --service-name <サービス名> [--registration-number <登録番号>] [--website https://…]
+  partners certificate --partner <partner id or service name> --out <file>.pfx [--days <validity>] [--legacy]
+                                     sandbox client certificate (RFC 8705 tls_client_auth) from the bank CA
   iat issue --partner <partner id or service name> [--days <validity>]     initial access token for DCR (RFC 7591)
   iat revoke --partner <partner id or service name>
   clients list
@@ -35,7 +41,10 @@ async function partnerId(db: Kysely<Database>, ref: string | undefined): Promise
   return rows[0]!.id;
 }
 
-export async function runCli(argv: string[], db: Kysely<Database>, kek: () => Promise<Buffer>, out: (line: string) => void): Promise<void> {
+export async function runCli(
+  argv: string[], db: Kysely<Database>, kek: () => Promise<Buffer>, out: (line: string) => void,
+  opts: { caFiles?: { certFile: string; keyFile: string } | undefined } = {},
+): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -43,7 +52,7 @@ export async function runCli(argv: string[], db: Kysely<Database>, kek: () => Pr
       'legal-name': { type: 'string' }, 'service-name': { type: 'string' }, 'registration-number': { type: 'string' },
       website: { type: 'string' }, partner: { type: 'string' }, days: { type: 'string' }, scopes: { type: 'string' },
       'consent-days': { type: 'string' }, 'business-selection': { type: 'string' }, status: { type: 'string' },
-      'older-than-days': { type: 'string' },
+      'older-than-days': { type: 'string' }, out: { type: 'string' }, legacy: { type: 'boolean' },
     },
   });
   const [area, command, arg] = positionals;
@@ -67,6 +76,37 @@ export async function runCli(argv: string[], db: Kysely<Database>, kek: () => Pr
         legal_name: legal, service_name: service, registration_number: values['registration-number'] ?? null, website_url: values.website ?? null,
       }).returning('id').executeTakeFirstOrThrow();
       out(`partner ${id} added: ${service}（${legal}）`);
+      return;
+    }
+    case 'partners certificate': {
+      const pid = await partnerId(db, values.partner);
+      const file = values.out;
+      if (!file || !/\.(pfx|p12)$/i.test(file)) throw new UsageError('--out <file>.pfx is required');
+      const days = values.days === undefined ? undefined : int(values.days, 'days', 1, PARTNER_CERTIFICATE_DAYS.max);
+      const ca = await loadBankCa(db, { keyEncryptionKey: await kek(), files: opts.caFiles });
+      // Created before anything is issued, never over an existing file (a key file someone holds stays
+      // as it is), readable by its owner only.
+      const handle = await open(file, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EEXIST' ? new UsageError(`${file} exists: name a new file (an existing key file is never overwritten)`) : err;
+      });
+      let issued;
+      try {
+        issued = await issueSandboxPartnerCertificate(db, ca, { partnerId: pid, validityDays: days, profile: values.legacy ? 'legacy' : 'modern' });
+        if (!issued) throw new UsageError(`partner ${pid} is not active`);
+        await handle.writeFile(issued.pfx);
+        await handle.close();
+      } catch (err) {
+        await handle.close();
+        await rm(file, { force: true });
+        throw err;
+      }
+      out(`client certificate for ${issued.partner.serviceName}（${issued.partner.legalName}） written to ${file}`);
+      out(`  issued by ${ca.issuing.subject}, valid until ${issued.certificate.notAfter.toISOString()}, serial ${issued.certificate.serialNumber}`);
+      out(`  SHA-256 thumbprint (x5t#S256 of its bound tokens) ${issued.x5tS256}`);
+      out('register the client with token_endpoint_auth_method=tls_client_auth and');
+      out(`  tls_client_auth_subject_dn: ${issued.subjectDn}`);
+      out('PKCS#12 password (shown once):');
+      out(issued.password);
       return;
     }
     case 'iat issue': {
@@ -140,7 +180,7 @@ async function main(): Promise<number> {
   try {
     await migrateToLatest(handle.db);
     const kek = async () => (await resolveLocalSecrets(config)).keyEncryptionKey;
-    await runCli(process.argv.slice(2), handle.db, kek, (line) => process.stdout.write(`${line}\n`));
+    await runCli(process.argv.slice(2), handle.db, kek, (line) => process.stdout.write(`${line}\n`), { caFiles: config.ca });
     return 0;
   } finally {
     await handle.close();

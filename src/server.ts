@@ -6,7 +6,7 @@ import { createAuthorizationServer } from './oidc/authorization-server.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { openConfiguredDb } from './db/create-db.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { formatDemoCredentials } from './db/seed/demo-data.ts';
+import { DEMO_CERTIFICATE, formatDemoCredentials } from './db/seed/demo-data.ts';
 import { startJobs, type JobRunner } from './jobs/jobs.ts';
 import { createMailer } from './mail/mailer.ts';
 import { seedDemoData } from './db/seed/seed.ts';
@@ -16,6 +16,7 @@ import { resolveLocalSecrets } from './shared/local-secrets.ts';
 import { loadServerTls } from './tls/server-certificate.ts';
 import { mutualTlsOptions } from './tls/mutual-tls.ts';
 import { caCertificatesPem, loadBankCa } from './certificates/bank-ca.ts';
+import { ensureDemoCertificate } from './certificates/demo-certificate.ts';
 import { armCrashPoint } from './shared/crash-points.ts';
 
 /**
@@ -65,6 +66,10 @@ async function main(): Promise<void> {
   // The bank CA (DESIGN §14): created on the first start, shared by every instance through the database.
   const bankCa = await loadBankCa(database.db, { keyEncryptionKey: secrets.keyEncryptionKey, files: config.ca });
   logger.info({ ca: bankCa.source, issuer: bankCa.issuing.subject }, 'bank CA loaded');
+  // The demo certificate customer's .pfx (DESIGN §9), issued on the first start and printed below.
+  const demoCertificateFile = config.seedDemoData
+    ? await ensureDemoCertificate(database.db, bankCa, { ...DEMO_CERTIFICATE, dataDir: config.dataDir, crlUrl: `${config.publicUrl}/pki/crl`, validityDays: config.certValidityDays })
+    : undefined;
   const base = { config, db: database.db, logger, secrets, bankCa };
   const deps = { ...base, provider: await createAuthorizationServer({ ...base, listen: database.listen }) };
   const tlsBase = { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const };
@@ -93,12 +98,16 @@ async function main(): Promise<void> {
   await mtls.listen({ host: config.host, port: config.mtlsPort });
   const readyMs = Math.round(performance.now());
   logger.info({ readyMs, main: main.addresses(), mtls: mtls.addresses(), tls: tls.source }, 'renkei ready');
-  process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demoCredentials: config.seedDemoData ? formatDemoCredentials() : undefined, initialAccessToken: secrets.initialAccessToken }));
+  process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demoCredentials: config.seedDemoData ? formatDemoCredentials({ certificateFile: demoCertificateFile && path.resolve(demoCertificateFile), publicUrl: config.publicUrl }) : undefined, initialAccessToken: secrets.initialAccessToken }));
   // After the listeners: serving does not wait for the scheduler (pg-boss creates or migrates its schema on first start).
   if (config.jobs) {
     jobs = startJobs({
       db: database.db, kind: database.kind, databaseUrl: config.databaseUrl, logger, deliverMail: () => jobsMailer.deliverStored(),
-      config: { publicUrl: config.publicUrl, consentReminderDays: config.consentReminderDays },
+      config: {
+        publicUrl: config.publicUrl, consentReminderDays: config.consentReminderDays,
+        certRenewalNoticeDays: config.certRenewalNoticeDays, mtlsPublicUrl: config.mtlsPublicUrl,
+      },
+      bankCa: async () => bankCa,
     });
     await jobs;
     logger.info('scheduled work started');

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import * as oauth from 'oauth4webapi';
 import { Agent, fetch as undiciFetch, request } from 'undici';
+import { sql } from 'kysely';
 import type { Database } from '../../src/db/database.ts';
+import { generateSelfSigned } from '../../src/tls/server-certificate.ts';
 import { DEMO_USERS } from '../../src/db/seed/demo-data.ts';
 import { DEMO_PINS } from '../../test/helpers/api-session.ts';
 import type { AuthServer } from '../../test/helpers/auth-server.ts';
@@ -12,7 +14,7 @@ import { JourneyDriver } from '../../test/helpers/journey-driver.ts';
 import { insertTestClient, oauthClientFor, pushAuthorization } from '../../test/helpers/oauth-client.ts';
 import { startIpcServer, type IpcServer } from './ipc-server.ts';
 import { generateEs256, jti, signEs256, type Es256Key } from './jws.ts';
-import { median } from './load.ts';
+import { median, runLoad } from './load.ts';
 import { runPoolLoad } from './pool-load.ts';
 import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
 
@@ -26,6 +28,12 @@ import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
  * user 1000000002 with a DPoP key of this load generator, and a refresh before every subject sample
  * so the access token (10 minutes) never runs out. Every request carries its own DPoP proof (unique
  * jti, `ath` of the token, fresh `iat`), signed in bulk on this core before the sample starts.
+ *
+ * Beside them, certificate-bound calls (RFC 8705 §3): a second client (private_key_jwt with
+ * `tls_client_certificate_bound_access_tokens`) whose tokens are bound to this load generator's TLS
+ * client certificate, sent as Bearer to the mutual-TLS listener of both servers (the baseline checks
+ * `cnf.x5t#S256` against the connection's certificate instead of a DPoP proof). Connections are kept
+ * alive, so the handshake cost is spread over a sample, as it is for a partner's connection pool.
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const LOGIN_ID = '1000000002';
@@ -109,7 +117,39 @@ export async function apiBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<strin
   const startSubject = () => startIpcServer([process.execPath, path.join(HERE, '../servers/renkei-auth.ts')], subjectEnv);
   const startBaseline = () => startIpcServer([process.execPath, path.join(HERE, '../servers/bare-api.ts')], {
     TLS_CERT_FILE: ctx.certFile, TLS_KEY_FILE: ctx.keyFile, DATABASE_URL: ctx.dbUrl, DATABASE_POOL_SIZE: renkeiEnv.DATABASE_POOL_SIZE ?? '10', PORT: String(port), PUBLIC_URL: issuer,
+    MTLS_PORT: String(port + 1),
   });
+  const mtlsOrigin = `https://127.0.0.1:${port + 1}`;
+
+  // The certificate-bound client, and this load generator's client certificate its tokens bind to.
+  const mtc = await insertTestClient(db, { scopes: ['openid', 'offline_access', 'balances', 'transactions'], showBusinessSelection: false });
+  await db.updateTable('oauth_clients').set({ metadata: sql`metadata || ${JSON.stringify({ tls_client_certificate_bound_access_tokens: true })}::jsonb` })
+    .where('client_id', '=', mtc.clientId).execute();
+  const clientCertificate = await generateSelfSigned(['bench-load-generator']);
+  const certAgent = new Agent({ connect: { ca: ctx.cert, cert: clientCertificate.cert, key: clientCertificate.key } });
+  const certFetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(input, { ...init, dispatcher: certAgent })) as typeof undiciFetch;
+  const certCustomFetch = { [oauth.customFetch]: certFetch as unknown as typeof globalThis.fetch };
+  const mClient: oauth.Client = { client_id: mtc.clientId, use_mtls_endpoint_aliases: true };
+  const mAuth = oauth.PrivateKeyJwt({ key: mtc.privateKey, kid: mtc.kid });
+  let mRefreshToken = '';
+  let mAccessToken = '';
+
+  /** One consent journey of the bench user (PIN registration included the first time), up to the callback. */
+  const walkJourney = async (url: URL): Promise<URL> => {
+    const b = new JourneyDriver(auth);
+    await b.go('GET', url.toString());
+    await b.post('login', { login_id: LOGIN_ID, password: DEMO_USERS.find((u) => u.loginId === LOGIN_ID)!.loginPassword });
+    for (let guard = 0; guard < 4 && b.title === 'API連携認証（照会用暗証番号登録）'; guard++) {
+      const accountId = b.values('account_id')[0]!;
+      const number = new RegExp(`value="${accountId}"[\\s\\S]*?(\\d{7})</label>`).exec(b.html)?.[1];
+      await b.post('pin', { account_id: accountId, pin: DEMO_PINS[number ?? '']! });
+      if (b.html.includes('照会用暗証番号の追加登録')) await b.go('GET', `/interaction/${b.uid}`);
+    }
+    if (b.html.includes('/pin/confirm')) await b.post('pin/confirm', {});
+    const callback = await b.post('consent', { decision: 'allow', continue: 'on' });
+    if (!callback) throw new Error(`bench api: the journey did not reach the client (${b.status} ${b.title})`);
+    return callback;
+  };
 
   {
     const server = await startSubject();
@@ -117,24 +157,29 @@ export async function apiBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<strin
       c = await oauthClientFor(auth, tc);
       c.DPoP = oauth.DPoP(c.client, dpopPair);
       const { url, codeVerifier } = await pushAuthorization(c, tc, 'openid offline_access balances transactions');
-      const b = new JourneyDriver(auth);
-      await b.go('GET', url.toString());
-      await b.post('login', { login_id: LOGIN_ID, password: DEMO_USERS.find((u) => u.loginId === LOGIN_ID)!.loginPassword });
-      for (let guard = 0; guard < 4 && b.title === 'API連携認証（照会用暗証番号登録）'; guard++) {
-        const accountId = b.values('account_id')[0]!;
-        const number = new RegExp(`value="${accountId}"[\\s\\S]*?(\\d{7})</label>`).exec(b.html)?.[1];
-        await b.post('pin', { account_id: accountId, pin: DEMO_PINS[number ?? '']! });
-        if (b.html.includes('照会用暗証番号の追加登録')) await b.go('GET', `/interaction/${b.uid}`);
-      }
-      if (b.html.includes('/pin/confirm')) await b.post('pin/confirm', {});
-      const callback = await b.post('consent', { decision: 'allow', continue: 'on' });
-      if (!callback) throw new Error(`bench api: the journey did not reach the client (${b.status} ${b.title})`);
+      const callback = await walkJourney(url);
       const params = oauth.validateAuthResponse(c.as, c.client, callback, oauth.expectNoState);
       const tokens = await oauth.processAuthorizationCodeResponse(c.as, c.client,
         await oauth.authorizationCodeGrantRequest(c.as, c.client, c.clientAuth, params, tc.redirectUri, codeVerifier, { DPoP: c.DPoP, ...c.customFetch }));
       if (!tokens.refresh_token) throw new Error('bench api: no refresh token');
       refreshToken = tokens.refresh_token;
       accessToken = tokens.access_token;
+
+      // The certificate-bound client: PAR and the code exchange on the mutual-TLS aliases, presenting the certificate.
+      const mVerifier = oauth.generateRandomCodeVerifier();
+      const par = await oauth.processPushedAuthorizationResponse(c.as, mClient, await oauth.pushedAuthorizationRequest(c.as, mClient, mAuth, new URLSearchParams({
+        redirect_uri: mtc.redirectUri, scope: 'openid offline_access balances transactions', response_type: 'code',
+        code_challenge: await oauth.calculatePKCECodeChallenge(mVerifier), code_challenge_method: 'S256',
+      }), certCustomFetch));
+      const mUrl = new URL(c.as.authorization_endpoint!);
+      mUrl.searchParams.set('client_id', mtc.clientId);
+      mUrl.searchParams.set('request_uri', par.request_uri);
+      const mParams = oauth.validateAuthResponse(c.as, mClient, await walkJourney(mUrl), oauth.expectNoState);
+      const mTokens = await oauth.processAuthorizationCodeResponse(c.as, mClient,
+        await oauth.authorizationCodeGrantRequest(c.as, mClient, mAuth, mParams, mtc.redirectUri, mVerifier, certCustomFetch));
+      if (!mTokens.refresh_token || !(mTokens as { access_token: string }).access_token) throw new Error('bench api: no certificate-bound tokens');
+      mRefreshToken = mTokens.refresh_token;
+      mAccessToken = mTokens.access_token;
     } finally {
       await server.stop();
     }
@@ -185,6 +230,37 @@ export async function apiBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<strin
     }
   };
 
+  /**
+   * A certificate-bound sample: the same GET as Bearer on the mutual-TLS listener, every connection
+   * presenting the load generator's certificate. No per-request proof, so a plain constant request.
+   */
+  const measureCertificateBound = async (kind: 'subject' | 'baseline', endpoint: typeof endpoints[number]): Promise<Sample & { check: string }> => {
+    const server: IpcServer = kind === 'subject' ? await startSubject() : await startBaseline();
+    try {
+      if (kind === 'subject') {
+        // A fresh token for this sample and the baseline's after it: refreshed on the token alias with the certificate.
+        const t = await oauth.processRefreshTokenResponse(c.as, mClient, await oauth.refreshTokenGrantRequest(c.as, mClient, mAuth, mRefreshToken, certCustomFetch));
+        mAccessToken = t.access_token;
+      }
+      const url = `${mtlsOrigin}${endpoint.path}`;
+      const headers = { authorization: `Bearer ${mAccessToken}`, accept: 'application/json' };
+      const res = await certFetch(url, { headers });
+      const body = await res.json() as Record<string, unknown>;
+      if (res.status !== 200) throw new Error(`bench api: ${url} answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      const balances = body.balances as { balance: string }[] | undefined;
+      const check = balances ? `balance ${balances[0]?.balance}` : `${body.count} lines, hasNext ${body.hasNext}`;
+      const load = { url, connections, headers, clientCertificate };
+      await runLoad({ ...load, seconds: warmupSeconds });
+      const cpu0 = cpuSeconds(server.pid);
+      const pg0 = cpuSecondsOf(pgBackends);
+      const r = await runLoad({ ...load, seconds });
+      const perReq = (x: number) => (r.requests ? (x * 1e6) / r.requests : NaN);
+      return { ...r, duration: seconds, exhausted: false, serverCpuUsPerReq: perReq(cpuSeconds(server.pid) - cpu0), pgCpuUsPerReq: perReq(cpuSecondsOf(pgBackends) - pg0), check };
+    } finally {
+      await server.stop();
+    }
+  };
+
   const summarize = (xs: Sample[]) => ({
     rps: median(xs.map((s) => s.rps)), p50: median(xs.map((s) => s.p50)), p99: median(xs.map((s) => s.p99)),
     serverCpuUsPerReq: median(xs.map((s) => s.serverCpuUsPerReq)), pgCpuUsPerReq: median(xs.map((s) => s.pgCpuUsPerReq)),
@@ -214,10 +290,32 @@ export async function apiBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<strin
       process.stdout.write(`  ratio renkei/baseline: throughput ${throughputRatio.toFixed(2)} × (target ≥ 0.70: ${throughputRatio >= 0.7 ? 'met' : 'NOT met'}), `
         + `p99 ${p99Ratio.toFixed(2)} × (target ≤ 1.50: ${p99Ratio <= 1.5 ? 'met' : 'NOT met'})\n`);
       report[endpoint.name] = { describe: endpoint.describe, check: subject[0]!.check, baseline: { ...B, samples: baseline }, subject: { ...S, samples: subject }, throughputRatio, p99Ratio };
+
+      // The same endpoint with certificate-bound tokens (RFC 8705) on the mutual-TLS listeners.
+      const mSubject: (Sample & { check: string })[] = [];
+      const mBaseline: (Sample & { check: string })[] = [];
+      for (let round = 0; round < rounds; round++) {
+        mSubject.push(await measureCertificateBound('subject', endpoint));
+        mBaseline.push(await measureCertificateBound('baseline', endpoint));
+      }
+      if (mSubject[0]!.check !== mBaseline[0]!.check) throw new Error(`bench api: the servers disagree over mTLS: ${mSubject[0]!.check} vs ${mBaseline[0]!.check}`);
+      const MS = summarize(mSubject);
+      const MB = summarize(mBaseline);
+      const mThroughputRatio = MS.rps / MB.rps;
+      const mP99Ratio = MS.p99 / MB.p99;
+      process.stdout.write(`  certificate-bound (RFC 8705), Bearer over mutual TLS: ${mSubject[0]!.check}\n`);
+      process.stdout.write(`${row('bare Fastify + jose + pg, mTLS', MB)}\n${row('renkei (src/server.ts), mTLS', MS)}\n`);
+      process.stdout.write(`  ratio renkei/baseline (mTLS): throughput ${mThroughputRatio.toFixed(2)} × (target ≥ 0.70: ${mThroughputRatio >= 0.7 ? 'met' : 'NOT met'}), `
+        + `p99 ${mP99Ratio.toFixed(2)} × (target ≤ 1.50: ${mP99Ratio <= 1.5 ? 'met' : 'NOT met'}); renkei mTLS/DPoP throughput ${(MS.rps / S.rps).toFixed(2)} ×\n`);
+      report[`${endpoint.name}CertificateBound`] = {
+        describe: `${endpoint.describe}, certificate-bound over mutual TLS`, check: mSubject[0]!.check,
+        baseline: { ...MB, samples: mBaseline }, subject: { ...MS, samples: mSubject }, throughputRatio: mThroughputRatio, p99Ratio: mP99Ratio, versusDpop: MS.rps / S.rps,
+      };
     }
   } finally {
     await agent.close();
     await insecure.close();
+    await certAgent.close();
   }
   return report;
 }

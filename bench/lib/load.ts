@@ -34,6 +34,8 @@ export async function runLoad(opts: {
   headers?: Record<string, string>;
   /** Per request, e.g. a fresh DPoP proof. */
   setupRequest?: (req: { path?: string; headers?: Record<string, string> }) => { headers?: Record<string, string> };
+  /** A TLS client certificate every connection presents (mutual TLS). */
+  clientCertificate?: { cert: string; key: string };
 }): Promise<LoadResult> {
   assertLoopback(opts.url);
   const timings: number[] = [];
@@ -47,7 +49,7 @@ export async function runLoad(opts: {
         headers: opts.headers,
         ...(opts.setupRequest ? { requests: [{ setupRequest: opts.setupRequest as never }] } : {}),
         // The server's certificate is self-signed; loopback only (checked above).
-        tlsOptions: { rejectUnauthorized: false },
+        tlsOptions: { rejectUnauthorized: false, ...opts.clientCertificate },
       } as autocannon.Options,
       (err, result) => (err ? reject(err) : resolve(result)),
     );

@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { assertLoopback, percentile, type LoadResult } from './load.ts';
 
 export interface PooledRequest {
-  /** A form body (POST); absent for GET. */
+  /** A body (POST): a form unless the entry's headers name another content-type; absent for GET. */
   body?: string;
   headers: Record<string, string>;
 }
@@ -49,7 +49,7 @@ export async function runPoolLoad(opts: {
     next++;
     return entry.body === undefined
       ? { ...req, method, path, headers: entry.headers }
-      : { ...req, method, path, headers: { ...entry.headers, 'content-type': 'application/x-www-form-urlencoded' }, body: entry.body };
+      : { ...req, method, path, headers: { 'content-type': 'application/x-www-form-urlencoded', ...entry.headers }, body: entry.body };
   };
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
 import pg from 'pg';
@@ -43,6 +44,8 @@ class Refused extends Error {
 }
 
 async function authenticate(request: FastifyRequest): Promise<{ grantId: string; userId: string; scope: Set<string> }> {
+  // Over mutual TLS (MTLS_PORT): a certificate-bound token as Bearer, checked against the TLS client certificate.
+  if (request.headers.authorization?.startsWith('Bearer ')) return authenticateCertificateBound(request);
   const m = /^DPoP ([A-Za-z0-9\-._~+/]+=*)$/.exec(request.headers.authorization ?? '');
   if (!m) throw new Refused(401, 'no token');
   const token = m[1]!;
@@ -68,9 +71,33 @@ async function authenticate(request: FastifyRequest): Promise<{ grantId: string;
   if (await calculateJwkThumbprint(jwk) !== jkt) throw new Refused(401, 'jkt');
   const fresh = await pool.query(SQL_JTI, [createHash('sha256').update(`${jkt}:${p.jti}`).digest('hex'), 70]);
   if (fresh.rowCount !== 1) throw new Refused(401, 'replay');
+  return grantOf(at as typeof at & { grant_id: string; client_id: string; scope: string });
+}
+
+async function verifyAccessToken(token: string) {
+  const { payload: at } = await jwtVerify(token, keys, {
+    issuer: origin, audience: `${origin}/api/v1`, typ: 'at+jwt', algorithms: ['ES256', 'PS256'], clockTolerance: 5,
+    requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'scope'],
+  });
+  if (typeof at.grant_id !== 'string' || typeof at.client_id !== 'string' || typeof at.scope !== 'string') throw new Refused(401, 'claims');
+  return at as typeof at & { grant_id: string; client_id: string; scope: string };
+}
+
+/** RFC 8705 §3: the token's cnf.x5t#S256 is the SHA-256 of the certificate this connection presented. */
+async function authenticateCertificateBound(request: FastifyRequest) {
+  const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(request.headers.authorization ?? '');
+  if (!m) throw new Refused(401, 'no token');
+  const at = await verifyAccessToken(m[1]!);
+  const x5t = (at.cnf as { 'x5t#S256'?: string } | undefined)?.['x5t#S256'];
+  const peer = typeof (request.raw.socket as TLSSocket).getPeerCertificate === 'function' ? (request.raw.socket as TLSSocket).getPeerCertificate() : undefined;
+  if (!x5t || !peer?.raw || createHash('sha256').update(peer.raw).digest('base64url') !== x5t) throw new Refused(401, 'certificate');
+  return grantOf(at);
+}
+
+async function grantOf(at: { grant_id: unknown; client_id: unknown; scope: unknown }) {
   const g = (await pool.query(SQL_GRANT, [at.grant_id])).rows[0] as { id: string; user_id: string; client_id: string; active: boolean; user_active: boolean } | undefined;
   if (!g || g.client_id !== at.client_id || !g.active || !g.user_active) throw new Refused(401, 'grant');
-  return { grantId: g.id, userId: g.user_id, scope: new Set(at.scope.split(' ')) };
+  return { grantId: g.id, userId: g.user_id, scope: new Set(String(at.scope).split(' ')) };
 }
 
 const jst = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
@@ -81,57 +108,63 @@ function base(): { baseDate: string; baseTime: string } {
 const yen = (v: string) => v.split('.')[0]!;
 const TYPE_NAMES: Record<string, string> = { '01': '普通預金（有利息）', '02': '普通預金（決済用）', '11': '円定期預金', '51': '外貨普通預金' };
 
-const app = Fastify({
-  logger: false,
-  https: { key: readFileSync(process.env.TLS_KEY_FILE!), cert: readFileSync(process.env.TLS_CERT_FILE!) },
-});
-app.setErrorHandler((err, _request, reply) => {
-  void reply.code(err instanceof Refused ? err.status : 500).send({ errorCode: 'error', errorMessage: (err as Error).message });
-});
-app.get('/readyz', async () => ({ status: 'ready' }));
+// The DPoP listener (PORT) and, with MTLS_PORT, a mutual-TLS one asking every client for a certificate
+// (as renkei's does) and serving the same routes for certificate-bound tokens.
+const tlsFiles = { key: readFileSync(process.env.TLS_KEY_FILE!), cert: readFileSync(process.env.TLS_CERT_FILE!) };
+const apps = [Fastify({ logger: false, https: tlsFiles })];
+if (process.env.MTLS_PORT) apps.push(Fastify({ logger: false, https: { ...tlsFiles, requestCert: true, rejectUnauthorized: false } }));
+for (const app of apps) routes(app);
 
-app.get<{ Querystring: { accountId: string } }>('/api/v1/accounts/balances', async (request) => {
-  const auth = await authenticate(request);
-  if (!auth.scope.has('balances')) throw new Refused(403, 'scope');
-  const b = base();
-  const rows = (await pool.query(SQL_BALANCES, [b.baseDate, auth.userId, `${b.baseDate.slice(0, 8)}01`, new Date(), auth.grantId, ...VISIBLE_PARAMS, request.query.accountId])).rows as
-    { public_id: string; account_type_code: string; currency: string; balance: string; withdrawable_amount: string; previous_day_balance: string; previous_month_balance: string; ttb: string | null; yen_equivalent: string | null }[];
-  if (rows.length === 0) throw new Refused(403, 'account');
-  // The same per-科目 shapes as renkei (GMO's rules); the bench reads ordinary yen accounts.
-  return {
-    balances: rows.map((a) => {
-      const head = { accountId: a.public_id, accountTypeCode: a.account_type_code, accountTypeName: TYPE_NAMES[a.account_type_code] };
-      if (a.account_type_code === '51') return { ...head, ...b, currencyCode: a.currency, currencyName: '米ドル', fcyTotalBalance: a.balance, ...(a.ttb ? { ttb: a.ttb, yenEquivalent: a.yen_equivalent } : {}) };
-      if (a.account_type_code === '11') return { ...head, balance: yen(a.balance), ...b, currencyCode: a.currency, currencyName: '日本円' };
-      return {
-        ...head, balance: yen(a.balance), ...b, withdrawableAmount: yen(a.withdrawable_amount), previousDayBalance: yen(a.previous_day_balance),
-        previousMonthBalance: yen(a.previous_month_balance), currencyCode: a.currency, currencyName: '日本円',
-      };
-    }),
-  };
-});
+function routes(app: (typeof apps)[number]): void {
+  app.setErrorHandler((err, _request, reply) => {
+    void reply.code(err instanceof Refused ? err.status : 500).send({ errorCode: 'error', errorMessage: (err as Error).message });
+  });
+  app.get('/readyz', async () => ({ status: 'ready' }));
 
-app.get<{ Querystring: { accountId: string; dateFrom: string; dateTo: string } }>('/api/v1/accounts/transactions', async (request) => {
-  const auth = await authenticate(request);
-  if (!auth.scope.has('transactions')) throw new Refused(403, 'scope');
-  const { accountId, dateFrom, dateTo } = request.query;
-  const account = (await pool.query(SQL_ACCOUNT, [auth.userId, auth.grantId, ...VISIBLE_PARAMS, accountId])).rows[0] as { id: string; public_id: string; currency: string } | undefined;
-  if (!account) throw new Refused(403, 'account');
-  const rows = (await pool.query(SQL_PAGE, [account.id, dateFrom, dateTo, 501])).rows as
-    { item_key: string; transaction_date: string; value_date: string; transaction_type: number; amount: string; balance_after: string; remarks: string }[];
-  const hasNext = rows.length > 500;
-  const page = hasNext ? rows.slice(0, 500) : rows;
-  return {
-    accountId: account.public_id, currencyCode: account.currency, currencyName: '日本円', dateFrom, dateTo, ...base(), hasNext,
-    ...(hasNext ? { nextItemKey: page.at(-1)!.item_key } : {}), count: String(page.length),
-    transactions: page.map((t) => ({
-      transactionDate: t.transaction_date, valueDate: t.value_date, transactionType: String(t.transaction_type), amount: yen(t.amount),
-      ...(t.remarks ? { remarks: t.remarks } : {}), balance: yen(t.balance_after), itemKey: t.item_key,
-    })),
-  };
-});
+  app.get<{ Querystring: { accountId: string } }>('/api/v1/accounts/balances', async (request) => {
+    const auth = await authenticate(request);
+    if (!auth.scope.has('balances')) throw new Refused(403, 'scope');
+    const b = base();
+    const rows = (await pool.query(SQL_BALANCES, [b.baseDate, auth.userId, `${b.baseDate.slice(0, 8)}01`, new Date(), auth.grantId, ...VISIBLE_PARAMS, request.query.accountId])).rows as
+      { public_id: string; account_type_code: string; currency: string; balance: string; withdrawable_amount: string; previous_day_balance: string; previous_month_balance: string; ttb: string | null; yen_equivalent: string | null }[];
+    if (rows.length === 0) throw new Refused(403, 'account');
+    // The same per-科目 shapes as renkei (GMO's rules); the bench reads ordinary yen accounts.
+    return {
+      balances: rows.map((a) => {
+        const head = { accountId: a.public_id, accountTypeCode: a.account_type_code, accountTypeName: TYPE_NAMES[a.account_type_code] };
+        if (a.account_type_code === '51') return { ...head, ...b, currencyCode: a.currency, currencyName: '米ドル', fcyTotalBalance: a.balance, ...(a.ttb ? { ttb: a.ttb, yenEquivalent: a.yen_equivalent } : {}) };
+        if (a.account_type_code === '11') return { ...head, balance: yen(a.balance), ...b, currencyCode: a.currency, currencyName: '日本円' };
+        return {
+          ...head, balance: yen(a.balance), ...b, withdrawableAmount: yen(a.withdrawable_amount), previousDayBalance: yen(a.previous_day_balance),
+          previousMonthBalance: yen(a.previous_month_balance), currencyCode: a.currency, currencyName: '日本円',
+        };
+      }),
+    };
+  });
 
-await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
+  app.get<{ Querystring: { accountId: string; dateFrom: string; dateTo: string } }>('/api/v1/accounts/transactions', async (request) => {
+    const auth = await authenticate(request);
+    if (!auth.scope.has('transactions')) throw new Refused(403, 'scope');
+    const { accountId, dateFrom, dateTo } = request.query;
+    const account = (await pool.query(SQL_ACCOUNT, [auth.userId, auth.grantId, ...VISIBLE_PARAMS, accountId])).rows[0] as { id: string; public_id: string; currency: string } | undefined;
+    if (!account) throw new Refused(403, 'account');
+    const rows = (await pool.query(SQL_PAGE, [account.id, dateFrom, dateTo, 501])).rows as
+      { item_key: string; transaction_date: string; value_date: string; transaction_type: number; amount: string; balance_after: string; remarks: string }[];
+    const hasNext = rows.length > 500;
+    const page = hasNext ? rows.slice(0, 500) : rows;
+    return {
+      accountId: account.public_id, currencyCode: account.currency, currencyName: '日本円', dateFrom, dateTo, ...base(), hasNext,
+      ...(hasNext ? { nextItemKey: page.at(-1)!.item_key } : {}), count: String(page.length),
+      transactions: page.map((t) => ({
+        transactionDate: t.transaction_date, valueDate: t.value_date, transactionType: String(t.transaction_type), amount: yen(t.amount),
+        ...(t.remarks ? { remarks: t.remarks } : {}), balance: yen(t.balance_after), itemKey: t.item_key,
+      })),
+    };
+  });
+}
+
+await apps[0]!.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
+if (apps[1]) await apps[1].listen({ host: '127.0.0.1', port: Number(process.env.MTLS_PORT) });
 serveIpc({});
-process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));
+process.on('SIGTERM', () => void Promise.all(apps.map((a) => a.close())).then(() => pool.end()).then(() => process.exit(0)));
 process.send!({ type: 'ready' });

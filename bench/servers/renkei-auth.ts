@@ -9,6 +9,8 @@ import { createAuthorizationServer } from '../../src/oidc/authorization-server.t
 import { createLogger } from '../../src/shared/logger.ts';
 import { resolveLocalSecrets } from '../../src/shared/local-secrets.ts';
 import { loadServerTls } from '../../src/tls/server-certificate.ts';
+import { mutualTlsOptions } from '../../src/tls/mutual-tls.ts';
+import { caCertificatesPem, loadBankCa } from '../../src/certificates/bank-ca.ts';
 import { serveIpc } from '../lib/ipc-server.ts';
 import { mintCodes, type MintSpec } from '../lib/mint-codes.ts';
 
@@ -36,13 +38,14 @@ const secrets = await resolveLocalSecrets(config);
 const database = await openConfiguredDb(config);
 const hostnames = [new URL(config.publicUrl).hostname, new URL(config.mtlsPublicUrl).hostname].map((h) => h.replace(/^\[|\]$/g, ''));
 const tls = await loadServerTls({ ...(config.tls ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : {}), dataDir: config.dataDir, hostnames });
-const base = { config, db: database.db, logger, secrets: { cookieKeys: secrets.cookieKeys, keyEncryptionKey: secrets.keyEncryptionKey } };
+const bankCa = await loadBankCa(database.db, { keyEncryptionKey: secrets.keyEncryptionKey, files: config.ca });
+const base = { config, db: database.db, logger, secrets: { cookieKeys: secrets.cookieKeys, keyEncryptionKey: secrets.keyEncryptionKey }, bankCa };
 // As src/server.ts: the client cache listens for changes on the database.
 const provider = await createAuthorizationServer({ ...base, listen: database.listen });
 const deps = { ...base, provider };
 const tlsBase = { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const };
 const main = await buildApp(deps, { listener: 'main', https: tlsBase });
-const mtls = await buildApp(deps, { listener: 'mtls', https: { ...tlsBase, requestCert: true, rejectUnauthorized: false } });
+const mtls = await buildApp(deps, { listener: 'mtls', https: await mutualTlsOptions(tlsBase, { bankCaPem: caCertificatesPem(bankCa), partnerCaFile: config.partnerCaFile }) });
 
 if (process.env.BENCH_TRACE === '1') {
   // Sequential journeys only: the round trips between a request's arrival and its response's end are its own.

@@ -110,7 +110,7 @@ function refusalAfterCorrectPassword(status: UserStatus, method: LoginMethod, ch
  * One more failure, in a single statement: the row lock of UPDATE serialises concurrent attempts, so
  * the 5th failure locks exactly once. A locked user's counter stays at 5.
  */
-async function countFailure(db: Db, userId: string): Promise<{ failures: number; lockedNow: boolean }> {
+export async function countFailure(db: Db, userId: string): Promise<{ failures: number; lockedNow: boolean }> {
   const updated = await db
     .updateTable('users')
     .set((eb) => ({

@@ -87,6 +87,14 @@ export function canSeeCustomerSettings(a: Actor): boolean {
 }
 
 /**
+ * The master's own certificate, ordered in お客さま情報 (DESIGN §14): the master's details are the master's
+ * own (seed 003 §4-2), so only the master orders it, and its mail goes to the master.
+ */
+export function mayOrderOwnMasterCertificate(a: Actor): boolean {
+  return a.customerKind === 'corporate' && a.role === 'master';
+}
+
+/**
  * The right each お客さま情報 change needs (seed 003 §2, §3-1): ビジネスID管理 申込・解約 is an オプションサービス
  * (重要権限); 電子証明書 解約 is セキュリティ関連設定. Every other change is ビジネスID管理 (§3, §4).
  */
@@ -94,6 +102,9 @@ const CUSTOMER_SETTINGS_CHANGES: ReadonlyMap<string, (a: Actor) => boolean> = ne
   ['business_id.apply', canManageCustomerSettings],
   ['business_id.cancel', canManageCustomerSettings],
   ['certificate_service.cancel', canManageSecuritySettings],
+  ['certificate_service.apply', canManageSecuritySettings],
+  ['login_method.change', canManageSecuritySettings],
+  ['certificate.order_master', mayOrderOwnMasterCertificate],
 ]);
 
 /**

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, LoginMethod } from '../db/database.ts';
 import type { Db } from '../db/transaction.ts';
 import type { MailMessage } from '../mail/mailer.ts';
 import { enqueueMails } from '../mail/outbox.repository.ts';
@@ -11,6 +11,7 @@ import { revokeGrantsOfUsers } from '../partners/grants.service.ts';
 import { endIbSessionsOfUsers } from '../auth/ib-sessions.repository.ts';
 import { issueLoginReset, RESET_CODE_TTL_MINUTES } from '../auth/passwords.service.ts';
 import { mayMakeChange, type Actor } from './actor.ts';
+import { isCertificateOrderInput, placeCertificateOrders, revokeAllCertificatesOfCustomer, type CertificateOrderInput } from './certificate-orders.ts';
 import { lockCorporateWithBusinessId } from './customers.repository.ts';
 import { countGroups } from './groups.repository.ts';
 import { assertConsistent, assertGroupFits, checkGroupName, createGroup, readGroup, updateGroup } from './groups.service.ts';
@@ -29,21 +30,24 @@ export type Change =
   | { kind: 'group.create'; payload: { name: string; permissions: GroupPermissions } }
   | { kind: 'group.update'; payload: { groupId: string; version: number; name: string; permissions: GroupPermissions } }
   | { kind: 'group.delete'; payload: { groupIds: string[] } }
-  | { kind: 'user.create'; payload: { users: { name: string; email: string; groupId: string }[] } }
-  | { kind: 'user.update'; payload: { users: { userId: string; version: number; name: string; email: string; groupId: string | null }[] } }
+  | { kind: 'user.create'; payload: { users: { name: string; email: string; groupId: string; certificate?: CertificateOrderInput }[] } }
+  | { kind: 'user.update'; payload: { users: { userId: string; version: number; name: string; email: string; groupId: string | null; certificate?: CertificateOrderInput }[] } }
   | { kind: 'user.delete'; payload: { userIds: string[] } }
   | { kind: 'password.login_reset'; payload: { userIds: string[] } }
   | { kind: 'password.transaction_reset'; payload: { userIds: string[] } }
   | { kind: 'business_id.apply'; payload: { certificate: boolean } }
   | { kind: 'business_id.cancel'; payload: Record<string, never> }
-  | { kind: 'certificate_service.cancel'; payload: Record<string, never> };
+  | { kind: 'certificate_service.cancel'; payload: Record<string, never> }
+  | { kind: 'certificate_service.apply'; payload: Record<string, never> }
+  | { kind: 'login_method.change'; payload: { method: LoginMethod } }
+  | { kind: 'certificate.order_master'; payload: { certificate: CertificateOrderInput } };
 
 export type ChangeKind = Change['kind'];
 
 const CHANGE_KINDS = {
   'group.create': true, 'group.update': true, 'group.delete': true, 'user.create': true, 'user.update': true, 'user.delete': true,
   'password.login_reset': true, 'password.transaction_reset': true, 'business_id.apply': true, 'business_id.cancel': true,
-  'certificate_service.cancel': true,
+  'certificate_service.cancel': true, 'certificate_service.apply': true, 'login_method.change': true, 'certificate.order_master': true,
 } satisfies Record<ChangeKind, true>;
 
 function isChangeKind(kind: string): kind is ChangeKind {
@@ -98,6 +102,29 @@ function assertUserFields(u: { name: string; email: string }, row: number): void
 }
 
 const forbidden = () => new AppError(403, 'forbidden');
+
+/** Seed 003 §2-3: 電子証明書 解約 comes before ビジネスID管理 解約 (the seed's sentence, then what to do). */
+const certificateServiceStillActive = () => new AppError(409, 'certificate_service_active', {
+  message: {
+    ja: '電子証明書を利用中の場合、電子証明書を解約後、ビジネスID管理の解約となります。電子証明書サービスを解約してから、ビジネスID管理を解約してください。',
+    en: 'While client certificates are in use, the certificate service is cancelled first: cancel it before cancelling Business ID management.',
+  },
+});
+
+/** 電子証明書発行（再発行） and ログイン方法「電子証明書」 exist only while the certificate service is active (seed 003 §2-2, §4-1). */
+const certificateServiceInactive = () => new AppError(409, 'conflict', {
+  message: {
+    ja: '電子証明書をお申込みいただいていません。お客さま情報（申込・設定）の登録情報から電子証明書をお申込みください。',
+    en: 'The certificate service is not active. Apply for it in Customer information (applications and settings).',
+  },
+});
+
+/** The ordering rows of ユーザー登録・編集: only with the certificate service, only a hash kept (certificate-orders.ts). */
+function assertCertificateOrders(actor: Actor, rows: { certificate?: unknown }[]): void {
+  if (!rows.some((r) => r.certificate !== undefined)) return;
+  if (!actor.certificateServiceActive) throw certificateServiceInactive();
+  if (!rows.every((r) => r.certificate === undefined || isCertificateOrderInput(r.certificate))) throw new AppError(400, 'invalid_parameter');
+}
 
 /**
  * An edit whose form showed a version of the row that is no longer current: another administrator
@@ -202,6 +229,7 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
       if (users.length === 0) throw new AppError(400, 'invalid_parameter', { message: { ja: '登録するユーザーを入力してください。', en: 'Enter at least one user.' } });
       assertUsersFit(await countMembers(db, actor.customerId), users.length);
       users.forEach((u, i) => assertUserFields(u, i + 1));
+      assertCertificateOrders(actor, users);
       for (const u of users) {
         if (!isUuid(u.groupId)) throw new AppError(400, 'invalid_parameter', { message: { ja: '所属グループを選択してください。', en: 'Choose a group.' } });
         await groupHasUserAdmin(db, actor.customerId, u.groupId);
@@ -211,6 +239,7 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
     case 'user.update': {
       const users = change.payload.users;
       const rows = await membersOf(db, actor.customerId, users.map((u) => u.userId), { allowMaster: true });
+      assertCertificateOrders(actor, users);
       for (const [i, u] of users.entries()) {
         assertUserFields(u, i + 1);
         const row = rows.find((r) => r.id === u.userId)!;
@@ -246,11 +275,34 @@ export async function checkChange(db: Db, actor: Actor, change: Change): Promise
       return;
     case 'business_id.cancel':
       if (!actor.businessIdActive) throw new AppError(409, 'business_id_not_active');
-      if (actor.certificateServiceActive) throw new AppError(409, 'certificate_service_active');
+      if (actor.certificateServiceActive) throw certificateServiceStillActive();
       return;
     case 'certificate_service.cancel':
       // Who may: セキュリティ関連設定 (mayMakeChange above), the one rule for it.
       if (!actor.certificateServiceActive) throw new AppError(409, 'conflict');
+      return;
+    // Seed 003 §2-3 (電子証明書 未申込 → 申込): offered once ビジネスID管理 is in use; セキュリティ関連設定.
+    case 'certificate_service.apply':
+      if (!actor.businessIdActive) throw new AppError(409, 'business_id_not_active');
+      if (actor.certificateServiceActive) {
+        throw new AppError(409, 'conflict', { message: { ja: '電子証明書は既にお申込み済みです。', en: 'The certificate service is already active.' } });
+      }
+      return;
+    // DESIGN §14 ログイン方法の変更 (seed 003 §2-2 ▽電子証明書のご利用手順); セキュリティ関連設定.
+    case 'login_method.change': {
+      const method: string = change.payload.method;
+      if (method !== 'password' && method !== 'certificate') throw new AppError(400, 'invalid_parameter');
+      if (method === 'certificate' && !actor.certificateServiceActive) throw certificateServiceInactive();
+      const current = await db.selectFrom('customers').select('login_method').where('id', '=', actor.customerId).executeTakeFirstOrThrow();
+      if (current.login_method === method) {
+        throw new AppError(409, 'conflict', { message: { ja: '現在のログイン方法と同じです。', en: 'This is the current login method already.' } });
+      }
+      return;
+    }
+    // The master's own certificate, ordered in お客さま情報 (DESIGN §14 Ordering); the master only (actor.ts).
+    case 'certificate.order_master':
+      if (!actor.certificateServiceActive) throw certificateServiceInactive();
+      if (!isCertificateOrderInput(change.payload.certificate)) throw new AppError(400, 'invalid_parameter');
       return;
   }
 }
@@ -271,17 +323,26 @@ export function temporaryPassword(): string {
  * (temporary passwords, reset URLs) go to the outbox in the same transaction.
  */
 export async function applyChange(trx: Transaction<Database>, ctx: ApplyContext, change: Change): Promise<ApplyResult> {
-  const { mails, summary } = await makeChange(trx, ctx, change);
-  return { mailIds: await enqueueMails(trx, mails), summary };
+  const { mails, summary, orders } = await makeChange(trx, ctx, change);
+  const mailIds = await enqueueMails(trx, mails);
+  // Certificate orders after the change's own mails: a new user reads their user ID before 電子証明書取得のお願い.
+  if (orders && orders.length > 0) {
+    await placeCertificateOrders(trx, { orderedByUserId: ctx.actor.id, publicUrl: ctx.publicUrl, orders, context: ctx.context });
+    summary.certificates = orders.length;
+  }
+  return { mailIds, summary };
 }
 
-async function makeChange(trx: Transaction<Database>, ctx: ApplyContext, change: Change): Promise<{ mails: MailMessage[]; summary: Record<string, unknown> }> {
+type Made = { mails: MailMessage[]; summary: Record<string, unknown>; orders?: { userId: string; certificate: CertificateOrderInput }[] };
+
+async function makeChange(trx: Transaction<Database>, ctx: ApplyContext, change: Change): Promise<Made> {
   const { actor } = ctx;
   const audit = { customerId: actor.customerId, actorUserId: actor.id, actorLoginId: actor.loginId, context: ctx.context };
-  if (change.kind !== 'business_id.apply') await lockCorporateWithBusinessIdOrPlain(trx, actor, change.kind);
-  else await trx.selectFrom('customers').select('id').where('id', '=', actor.customerId).forUpdate().execute();
+  const locked = await lockCustomerFor(trx, actor, change.kind);
+  // The rules read the services as they are under the lock, not as they were when the request began.
+  const current: Actor = { ...actor, businessIdActive: locked.business_id_status === 'active', certificateServiceActive: locked.certificate_service_status === 'active' };
   await lockShownVersions(trx, actor.customerId, change);
-  await checkChange(trx, actor, change);
+  await checkChange(trx, current, change);
   const mails: MailMessage[] = [];
   switch (change.kind) {
     case 'group.create': {
@@ -309,18 +370,23 @@ async function makeChange(trx: Transaction<Database>, ctx: ApplyContext, change:
     }
     case 'user.create': {
       const created: { loginId: string; name: string }[] = [];
+      const orders: NonNullable<Made['orders']> = [];
       for (const u of change.payload.users) {
         const password = temporaryPassword();
         const user = await createUser(trx, { customerId: actor.customerId, groupId: u.groupId, name: u.name, email: u.email, initialPassword: password });
         created.push({ loginId: user.loginId, name: u.name.trim() });
-        await recordAudit(trx, { ...audit, type: 'user.created', subjectUserId: user.id, details: { loginId: user.loginId, name: u.name.trim(), email: u.email.trim(), groupId: u.groupId } });
+        if (u.certificate) orders.push({ userId: user.id, certificate: u.certificate });
+        await recordAudit(trx, {
+          ...audit, type: 'user.created', subjectUserId: user.id,
+          details: { loginId: user.loginId, name: u.name.trim(), email: u.email.trim(), groupId: u.groupId, ...(u.certificate ? { certificateOrder: true } : {}) },
+        });
         mails.push({
           to: u.email.trim(),
           subject: '【れんけい銀行】ユーザー登録のお知らせ',
           text: `${u.name.trim()} さま\n\n${actor.customerName} のビジネスID管理で、あなたのユーザーが登録されました。\n\nユーザーID（ログインID）: ${user.loginId}\n仮ログインパスワード: ${password}\n\n${ctx.publicUrl}/ib/login からログインし、初回ログイン時の設定で取引パスワードを設定してください。\n`,
         });
       }
-      return { mails, summary: { created } };
+      return { mails, summary: { created }, orders };
     }
     case 'user.update': {
       for (const u of change.payload.users) {
@@ -333,10 +399,15 @@ async function makeChange(trx: Transaction<Database>, ctx: ApplyContext, change:
         const selfGroupChange = actor.role !== 'master' && u.userId === actor.id && before.group_id !== u.groupId;
         await recordAudit(trx, {
           ...audit, type: 'user.updated', subjectUserId: u.userId,
-          details: { before, after: { name: u.name.trim(), email: u.email.trim(), group_id: u.groupId }, ...(selfGroupChange ? { selfGroupChange: true } : {}) },
+          details: {
+            before, after: { name: u.name.trim(), email: u.email.trim(), group_id: u.groupId },
+            ...(selfGroupChange ? { selfGroupChange: true } : {}), ...(u.certificate ? { certificateOrder: true } : {}),
+          },
         });
       }
-      return { mails, summary: {} };
+      // 電子証明書発行（再発行）: the new order; the previous certificate is revoked once the new one is downloaded.
+      const orders = change.payload.users.flatMap((u) => (u.certificate ? [{ userId: u.userId, certificate: u.certificate }] : []));
+      return { mails, summary: {}, orders };
     }
     case 'user.delete':
       await retireUsers(trx, { customerId: actor.customerId, userIds: change.payload.userIds, reason: 'user_deleted', actorUserId: actor.id, context: ctx.context });
@@ -390,25 +461,44 @@ async function makeChange(trx: Transaction<Database>, ctx: ApplyContext, change:
       return { mails, summary: { users: members.length } };
     }
     case 'certificate_service.cancel': {
-      const users = await trx.selectFrom('users').select('id').where('customer_id', '=', actor.customerId).execute();
-      if (users.length > 0) {
-        await trx.updateTable('certificates').set({ status: 'revoked', revoked_at: sql<Date>`now()`, revoke_reason: 'certificate_service_cancelled' })
-          .where('user_id', 'in', users.map((u) => u.id)).where('status', 'in', ['ordered', 'issued']).execute();
-      }
+      const holders = await revokeAllCertificatesOfCustomer(trx, actor.customerId);
       await trx.updateTable('customers').set({ certificate_service_status: 'none', login_method: 'password', updated_at: sql<Date>`now()` }).where('id', '=', actor.customerId).execute();
-      await recordAudit(trx, { ...audit, type: 'certificate_service.cancelled' });
+      await recordAudit(trx, { ...audit, type: 'certificate_service.cancelled', details: { revokedUsers: holders.length, loginMethod: 'password' } });
+      // Seed 003 §2-3: 電子証明書の失効は、ご登録ユーザーの各メールアドレスに通知されます。
+      for (const h of holders) {
+        mails.push({
+          to: h.email,
+          subject: '【れんけい銀行】電子証明書失効のお知らせ',
+          text: `${h.name} さま\n\n${actor.customerName} の電子証明書サービスが解約されたため、あなた（ユーザーID: ${h.login_id}）の電子証明書を失効しました。取得前の電子証明書の発行手続きも取り消しました。\n今後はユーザーIDとログインパスワードでログインしてください。\n\n${ctx.publicUrl}/ib/login\n`,
+        });
+      }
+      return { mails, summary: { users: holders.length } };
+    }
+    case 'certificate_service.apply':
+      await trx.updateTable('customers').set({ certificate_service_status: 'active', updated_at: sql<Date>`now()` }).where('id', '=', actor.customerId).execute();
+      await recordAudit(trx, { ...audit, type: 'certificate_service.applied' });
+      return { mails, summary: {} };
+    case 'login_method.change': {
+      // Effective from each user's next login: sessions already open stay as they are (DESIGN §14).
+      const before = await trx.selectFrom('customers').select('login_method').where('id', '=', actor.customerId).executeTakeFirstOrThrow();
+      await trx.updateTable('customers').set({ login_method: change.payload.method, updated_at: sql<Date>`now()` }).where('id', '=', actor.customerId).execute();
+      await recordAudit(trx, { ...audit, type: 'login_method.changed', details: { before: { loginMethod: before.login_method }, after: { loginMethod: change.payload.method } } });
       return { mails, summary: {} };
     }
+    case 'certificate.order_master':
+      return { mails, summary: {}, orders: [{ userId: actor.id, certificate: change.payload.certificate }] };
   }
 }
 
-/** Row-locks the customer; the state the rules depend on is read again under the lock. */
-async function lockCorporateWithBusinessIdOrPlain(trx: Db, actor: Actor, kind: ChangeKind): Promise<void> {
-  if (kind === 'certificate_service.cancel') {
-    await trx.selectFrom('customers').select('id').where('id', '=', actor.customerId).forUpdate().execute();
-    return;
+/** Row-locks the customer and returns its services as they are under the lock (the rules read them again). */
+async function lockCustomerFor(trx: Db, actor: Actor, kind: ChangeKind): Promise<{ business_id_status: string; certificate_service_status: string }> {
+  if (kind === 'certificate_service.cancel' || kind === 'business_id.apply') {
+    const row = await trx.selectFrom('customers').select(['business_id_status', 'certificate_service_status']).where('id', '=', actor.customerId).forUpdate().executeTakeFirst();
+    if (!row) throw new AppError(404, 'not_found');
+    return row;
   }
   const customer = await lockCorporateWithBusinessId(trx, actor.customerId);
-  if (kind === 'business_id.cancel' && customer.certificate_service_status === 'active') throw new AppError(409, 'certificate_service_active');
+  if (kind === 'business_id.cancel' && customer.certificate_service_status === 'active') throw certificateServiceStillActive();
+  return customer;
 }
 

@@ -258,7 +258,7 @@ export async function changeKindOf(db: Db, actor: ConfirmActor, id: string): Pro
 }
 
 /** One more wrong 取引パスワード in a single statement (row lock), locking at the 5th exactly once. */
-async function countTransactionPasswordFailure(db: Db, userId: string): Promise<{ failures: number; lockedNow: boolean }> {
+export async function countTransactionPasswordFailure(db: Db, userId: string): Promise<{ failures: number; lockedNow: boolean }> {
   const max = MAX_TRANSACTION_PASSWORD_FAILURES;
   const row = await db
     .updateTable('users')

@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
-import type { Db } from '../db/transaction.ts';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
 import { endIbSessionsOfUsers } from '../auth/ib-sessions.repository.ts';
 import { revokeGrantsOfUsers } from '../partners/grants.service.ts';
+import { revokeCertificatesOfRetiredUsers } from './certificate-orders.ts';
 
 /**
  * Everything that must happen when users stop existing (user deleted, group deleted with its users,
@@ -10,7 +12,7 @@ import { revokeGrantsOfUsers } from '../partners/grants.service.ts';
  * never reused), their certificates revoked, their API grants revoked, their sessions ended.
  */
 export async function retireUsers(
-  trx: Db,
+  trx: Transaction<Database>,
   input: { customerId: string; userIds: string[]; reason: string; actorUserId: string; context?: RequestContext },
 ): Promise<void> {
   if (input.userIds.length === 0) return;
@@ -21,12 +23,7 @@ export async function retireUsers(
     .where('role', '=', 'member')
     .where('deleted_at', 'is', null)
     .execute();
-  await trx
-    .updateTable('certificates')
-    .set({ status: 'revoked', revoked_at: sql<Date>`now()`, revoke_reason: input.reason })
-    .where('user_id', 'in', input.userIds)
-    .where('status', 'in', ['ordered', 'issued'])
-    .execute();
+  await revokeCertificatesOfRetiredUsers(trx, input.userIds, input.reason);
   await revokeGrantsOfUsers(trx, { userIds: input.userIds, by: input.reason === 'group_deleted' ? 'group_change' : 'user_change', reason: input.reason, actorUserId: input.actorUserId, context: input.context });
   await endIbSessionsOfUsers(trx, input.userIds);
   for (const id of input.userIds) {

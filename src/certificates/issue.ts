@@ -1,13 +1,23 @@
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { Db } from '../db/transaction.ts';
 import { AppError } from '../shared/errors.ts';
-import { randomSerialHex, sha256Hex, type BankCa } from './bank-ca.ts';
-import { writePfx, type PfxProfile } from './pfx.ts';
+import type { Text } from '../shared/i18n.ts';
+import { sha256Hex, type BankCa } from './bank-ca.ts';
+import { clientCertificatePfx, signClientCertificate } from './client-certificate.ts';
+import type { PfxProfile } from './pfx.ts';
 
 /** 鍵保護パスワード (DESIGN §14): 半角英数 12 characters or more, with letters and digits. */
+export const KEY_PROTECTION_PASSWORD_MIN_LENGTH = 12;
 const KEY_PROTECTION_PASSWORD = /^(?=.*[A-Za-z])(?=.*[0-9])[A-Za-z0-9]{12,64}$/;
+export const KEY_PROTECTION_PASSWORD_RULE: Text = {
+  ja: '鍵保護パスワードは半角英数字12文字以上64文字以内で、英字と数字をそれぞれ1文字以上含めてください。',
+  en: 'The key protection password needs 12 to 64 letters and digits, with at least one of each.',
+};
+
+export function isValidKeyProtectionPassword(password: string): boolean {
+  return KEY_PROTECTION_PASSWORD.test(password);
+}
 
 export interface IssuedCertificate {
   /** The `certificates` row. */
@@ -30,16 +40,15 @@ export interface IssuedCertificate {
 export async function issueUserCertificate(
   db: Db,
   ca: BankCa,
-  input: { userId: string; keyProtectionPassword: string; profile: PfxProfile; validityDays: number; crlUrl: string },
+  input: {
+    userId: string; keyProtectionPassword: string; profile: PfxProfile; validityDays: number; crlUrl: string;
+    /** The order it is retrieved through, and the certificate it renews (DESIGN §14 Renewal). */
+    orderId?: string; replacesCertificateId?: string;
+    /** The issuing time (default: the clock). */
+    now?: Date;
+  },
 ): Promise<IssuedCertificate> {
-  if (!KEY_PROTECTION_PASSWORD.test(input.keyProtectionPassword)) {
-    throw new AppError(400, 'password_policy', {
-      message: {
-        ja: '鍵保護パスワードは半角英数字12文字以上64文字以内で、英字と数字をそれぞれ1文字以上含めてください。',
-        en: 'The key protection password needs 12 to 64 letters and digits, with at least one of each.',
-      },
-    });
-  }
+  if (!isValidKeyProtectionPassword(input.keyProtectionPassword)) throw new AppError(400, 'password_policy', { message: KEY_PROTECTION_PASSWORD_RULE });
   const user = await db
     .selectFrom('users')
     .innerJoin('customers', 'customers.id', 'users.customer_id')
@@ -49,32 +58,10 @@ export async function issueUserCertificate(
     .executeTakeFirst();
   if (!user) throw new AppError(404, 'not_found');
 
-  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  const now = Date.now();
-  // Five minutes back, so a client whose clock runs a little behind accepts it at once.
-  const notBefore = new Date(Math.floor((now - 5 * 60_000) / 1000) * 1000);
-  const notAfter = new Date(Math.floor((now + input.validityDays * 86_400_000) / 1000) * 1000);
-  const serialNumber = randomSerialHex();
   // A JSON name: customer names may hold ',', '+' or '=' and need no escaping that way; C → O → CN is the DER order.
   const subject: x509.JsonName = [{ C: ['JP'] }, { O: [user.customer_name] }, { CN: [user.login_id] }];
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber,
-    subject,
-    issuer: ca.issuing.subjectName,
-    notBefore,
-    notAfter,
-    publicKey: keys.publicKey,
-    signingKey: ca.signingKey,
-    signingAlgorithm: ca.signingAlgorithm,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.issuing.publicKey),
-      new x509.CRLDistributionPointsExtension([input.crlUrl]),
-    ],
-  });
+  const signed = await signClientCertificate(ca, { subject, validityDays: input.validityDays, now: input.now?.getTime() ?? Date.now(), crlUrl: input.crlUrl });
+  const { certificate, serialNumber, notBefore, notAfter } = signed;
   const fingerprintSha256 = sha256Hex(certificate.rawData);
   const row = await db
     .insertInto('certificates')
@@ -86,16 +73,14 @@ export async function issueUserCertificate(
       not_before: notBefore,
       not_after: notAfter,
       status: 'issued',
+      order_id: input.orderId ?? null,
+      replaces_certificate_id: input.replacesCertificateId ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
 
-  const pfx = await writePfx({
-    pkcs8: new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
-    certificates: [certificate, ...ca.chain].map((c) => new Uint8Array(c.rawData)),
-    password: input.keyProtectionPassword,
-    friendlyName: `${user.login_id} (${user.customer_name})`,
-    profile: input.profile,
+  const pfx = await clientCertificatePfx(ca, signed, {
+    password: input.keyProtectionPassword, friendlyName: `${user.login_id} (${user.customer_name})`, profile: input.profile,
   });
   return { id: row.id, serialNumber, fingerprintSha256, certificate, pfx, fileName: `${user.login_id}.pfx` };
 }

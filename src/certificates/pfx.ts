@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createCipheriv, createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, hash as digestOnce, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ContentInfo, EncryptedContent, EncryptedContentInfo } from '@peculiar/asn1-cms';
 import * as asnPfx from '@peculiar/asn1-pfx';
@@ -136,7 +136,8 @@ function pkcs12Kdf(password: string, salt: Buffer, iterations: number, id: 1 | 2
   const out: Buffer[] = [];
   for (let produced = 0; produced < length; produced += u) {
     let A = createHash(hash).update(D).update(I).digest();
-    for (let i = 1; i < iterations; i++) A = createHash(hash).update(A).digest();
+    // One-shot hashing: the iterations dominate the cost of a download, and crypto.hash skips the Hash object.
+    for (let i = 1; i < iterations; i++) A = digestOnce(hash, A, 'buffer');
     out.push(A);
     const B = stretch(A);
     for (let j = 0; j < I.length; j += v) {

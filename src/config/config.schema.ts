@@ -29,6 +29,7 @@ export const EnvSchema = Type.Object({
   CA_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
   CA_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   CERT_VALIDITY_DAYS: Type.Integer({ minimum: 1, maximum: 825, default: 365 }),
+  CERT_RENEWAL_NOTICE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
   PARTNER_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'renkei <no-reply@renkei.localhost>' }),
@@ -51,6 +52,9 @@ export const EnvSchema = Type.Object({
   // Scheduled work (DESIGN §16): false on instances that only serve traffic.
   JOBS: Type.Boolean({ default: true }),
   CONSENT_REMINDER_DAYS: Type.Integer({ minimum: 1, maximum: 90, default: 7 }),
+  // Transfers (DESIGN §17): how long an application waits for approval, and this bank's 金融機関コード.
+  TRANSFER_APPLY_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 24 }),
+  BANK_CODE: Type.String({ pattern: '^[0-9]{4}$', default: '0310' }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -78,6 +82,8 @@ export interface Config {
   ca: { certFile: string; keyFile: string } | undefined;
   /** Validity of issued user certificates, in days. */
   certValidityDays: number;
+  /** Days before a user certificate ends that its holder is mailed 電子証明書更新のご案内, once. */
+  certRenewalNoticeDays: number;
   /** PEM bundle of partner CAs the mutual-TLS listener also trusts (RFC 8705 tls_client_auth). */
   partnerCaFile: string | undefined;
   smtpUrl: string | undefined;
@@ -102,6 +108,10 @@ export interface Config {
   jobs: boolean;
   /** API連携の有効期限のお知らせ goes out this many days before a grant ends (DESIGN §15). */
   consentReminderDays: number;
+  /** A transfer application not approved within this many hours expires (bounded by its designated date). */
+  transferApplyTtlHours: number;
+  /** This bank's 金融機関コード: beneficiaries with it are credited in the same transaction as the debit. */
+  bankCode: string;
 }
 
 export interface LoginThrottle { perAddress: number; perLoginId: number; windowMs: number }

@@ -89,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     clientCertHeader: e.CLIENT_CERT_HEADER?.toLowerCase(),
     ca: e.CA_CERT_FILE && e.CA_KEY_FILE ? { certFile: e.CA_CERT_FILE, keyFile: e.CA_KEY_FILE } : undefined,
     certValidityDays: e.CERT_VALIDITY_DAYS,
+    certRenewalNoticeDays: e.CERT_RENEWAL_NOTICE_DAYS,
     partnerCaFile: e.PARTNER_CA_FILE,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
@@ -103,6 +104,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     loginThrottle: { perAddress: e.LOGIN_THROTTLE_PER_ADDRESS, perLoginId: e.LOGIN_THROTTLE_PER_LOGIN_ID, windowMs: e.LOGIN_THROTTLE_WINDOW_SECONDS * 1000 },
     jobs: e.JOBS,
     consentReminderDays: e.CONSENT_REMINDER_DAYS,
+    transferApplyTtlHours: e.TRANSFER_APPLY_TTL_HOURS,
+    bankCode: e.BANK_CODE,
   });
 }
 

@@ -207,6 +207,31 @@ export interface CertificatesTable {
   revoked_at: Timestamp | null;
   revoke_reason: string | null;
   created_at: CreatedAt;
+  /** The order it was retrieved through (null for certificates issued outside an order, e.g. demo data). */
+  order_id: string | null;
+  /** The certificate this one renews; that one is retired at this one's first login. */
+  replaces_certificate_id: string | null;
+  first_login_at: Timestamp | null;
+}
+
+/** A certificate order (DESIGN §14): retrieved once with the 証明書取得用パスワード, or cancelled. */
+export interface CertificateOrdersTable {
+  /** オーダーID */
+  id: Generated<string>;
+  user_id: string;
+  kind: 'issue' | 'renewal';
+  renews_certificate_id: string | null;
+  retrieval_password_hash: string | null;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  status: ColumnType<'open' | 'issued' | 'cancelled', 'open' | 'issued' | 'cancelled' | undefined>;
+  cancel_reason: string | null;
+  expires_at: Timestamp;
+  verified_token_hash: string | null;
+  verified_until: Timestamp | null;
+  ordered_by_user_id: string | null;
+  certificate_id: string | null;
+  created_at: CreatedAt;
+  closed_at: Timestamp | null;
 }
 
 export interface EmailTokensTable {
@@ -337,6 +362,7 @@ export interface Database {
   grants: GrantsTable;
   grant_accounts: GrantAccountsTable;
   certificates: CertificatesTable;
+  certificate_orders: CertificateOrdersTable;
   email_tokens: EmailTokensTable;
   password_resets: PasswordResetsTable;
   audit_events: AuditEventsTable;
@@ -348,12 +374,31 @@ export interface Database {
   revoked_access_tokens: RevokedAccessTokensTable;
   bank_ca: BankCaTable;
   certificate_crls: CertificateCrlsTable;
+  certificate_login_handoffs: CertificateLoginHandoffsTable;
   ib_sessions: IbSessionsTable;
   pending_changes: PendingChangesTable;
   exchange_rates: ExchangeRatesTable;
+  transfer_applications: TransferApplicationsTable;
+  transfer_items: TransferItemsTable;
 }
 
 export type NewGroup = Insertable<GroupsTable>;
+
+/** A certificate login on the mutual-TLS origin, waiting to be taken up once on the main origin. */
+export interface CertificateLoginHandoffsTable {
+  id: Generated<string>;
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  certificate_id: string;
+  purpose: 'internet_banking' | 'interaction';
+  interaction_uid: string | null;
+  /** Internet banking: SHA-256 of the state in the browser's cookie on the main origin. */
+  browser_binding: string | null;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
 
 /** Published foreign-exchange rates: the newest at or before an inquiry applies (DESIGN §8, GMO's Balance). */
 export interface ExchangeRatesTable {
@@ -385,4 +430,53 @@ export interface PendingChangesTable {
   expires_at: Timestamp;
   consumed_at: Timestamp | null;
   created_at: CreatedAt;
+}
+
+/** 申請中 → 差戻 / 取下げ / 期限切れ, or approved → 予約中 → 手続済 / 手続不成立 (DESIGN §17). */
+export type TransferApplicationStatus = 'pending' | 'returned' | 'withdrawn' | 'expired' | 'scheduled' | 'executed' | 'failed';
+
+/** A transfer requested through the API (振込依頼), awaiting or past approval in internet banking. */
+export interface TransferApplicationsTable {
+  id: Generated<string>;
+  /** Keyset of 振込状況照会 (queryKeyClass 2). */
+  seq: ColumnType<string, never, never>;
+  apply_no: string;
+  customer_id: string;
+  account_id: string;
+  requested_by_user_id: string;
+  client_id: string | null;
+  grant_id: string | null;
+  item_count: number;
+  total_amount: BigIntStr;
+  total_fee: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  remitter_name: string;
+  designated_date: DateOnly;
+  holiday_code: ColumnType<'1' | '2' | '3', '1' | '2' | '3' | undefined, '1' | '2' | '3'>;
+  apply_comment: string | null;
+  status: ColumnType<TransferApplicationStatus, TransferApplicationStatus | undefined, TransferApplicationStatus>;
+  apply_end_at: Timestamp;
+  decided_by_user_id: string | null;
+  decided_at: Timestamp | null;
+  decision_comment: string | null;
+  executed_at: Timestamp | null;
+  failure_reason: string | null;
+  version: ColumnType<number, number | undefined, number>;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface TransferItemsTable {
+  application_id: string;
+  item_id: number;
+  amount: BigIntStr;
+  fee: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  edi_info: string | null;
+  beneficiary_bank_code: string;
+  beneficiary_branch_code: string;
+  account_type_code: '1' | '2' | '4' | '9';
+  account_number: string;
+  beneficiary_name: string;
+  beneficiary_account_id: string | null;
 }

@@ -40,11 +40,13 @@ export function demoAccountsRoutes(parent: FastifyInstance, ctx: DemoContext): v
     const s = sessions.current(request);
     if (!s?.tokens) return pages.expired(reply);
     const scopes = s.tokens.scope.split(' ');
+    // 口座一覧照会 needs 残高照会 or 入出金明細照会: with 振込 alone there is nothing to list.
+    const canRead = scopes.includes(SCOPE.balances) || scopes.includes(SCOPE.transactions);
     try {
-      const accounts = await accountCards(api, s, scopes);
+      const accounts = canRead ? await accountCards(api, s, scopes) : [];
       return await pages.render(reply, 'accounts', {
         title: '連携中の口座', csrfToken: reply.formToken(), accounts,
-        canStatements: scopes.includes(SCOPE.transactions), canBalances: scopes.includes(SCOPE.balances),
+        canStatements: scopes.includes(SCOPE.transactions), canBalances: scopes.includes(SCOPE.balances), canTransfer: scopes.includes(SCOPE.transfers), canRead,
       });
     } catch (err) {
       return pages.apiFailure(request, reply, s, err);

@@ -21,14 +21,32 @@ export interface Statement {
 /** Refresh a little before the access token (10 minutes, DESIGN §7) runs out. */
 const REFRESH_MARGIN_MS = 30_000;
 
-/** An API answer the demo cannot use, shown to the visitor with its code. */
+/** GMO's TransferError details: what a refused 振込依頼 names, per request and per item. */
+interface ApiErrorBody {
+  errorCode?: string;
+  errorMessage?: string;
+  errorDetails?: { errorDetailsCode: string; errorDetailsMessage: string }[];
+  transferErrorDetails?: { itemId: string; errorDetails: { errorDetailsCode: string; errorDetailsMessage: string }[] }[];
+}
+
+/** The reasons of a refused transfer as lines to show (item-level ones with their 明細番号). */
+function detailsOf(body: ApiErrorBody | undefined): string[] {
+  return [
+    ...(body?.errorDetails ?? []).map((d) => d.errorDetailsMessage),
+    ...(body?.transferErrorDetails ?? []).flatMap((t) => t.errorDetails.map((d) => `明細${t.itemId}: ${d.errorDetailsMessage}`)),
+  ];
+}
+
+/** An API answer the demo cannot use, shown to the visitor with its code (and a refused transfer's reasons). */
 export class ApiCallError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  readonly details: string[];
+  constructor(status: number, code: string, message: string, details: string[] = []) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -56,6 +74,15 @@ export class DemoBankApi {
   }
 
   async get<T>(s: DemoSession, path: string, query?: Record<string, string | undefined>): Promise<T> {
+    return this.call<T>(s, 'GET', path, query);
+  }
+
+  /** A JSON POST (振込依頼); `headers` such as Idempotency-Key, so a retry after a lost answer is safe. */
+  async post<T>(s: DemoSession, path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return this.call<T>(s, 'POST', path, undefined, { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  }
+
+  private async call<T>(s: DemoSession, method: 'GET' | 'POST', path: string, query?: Record<string, string | undefined>, send?: { body: string; headers: Record<string, string> }): Promise<T> {
     if (!s.tokens || !s.dpop) throw new ApiCallError(401, 'session_expired', 'not linked');
     if (s.tokens.expiresAt - REFRESH_MARGIN_MS < Date.now()) await this.refresh(s);
     const url = new URL(`${this.apiBase}${path}`);
@@ -63,8 +90,8 @@ export class DemoBankApi {
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await client.fetchProtectedResource(await this.oauth.configuration(), s.tokens.accessToken, url, 'GET', undefined,
-          new Headers({ accept: 'application/json', 'accept-language': 'ja' }), { DPoP: s.dpop });
+        res = await client.fetchProtectedResource(await this.oauth.configuration(), s.tokens.accessToken, url, method, send?.body,
+          new Headers({ accept: 'application/json', 'accept-language': 'ja', ...send?.headers }), { DPoP: s.dpop });
       } catch (err) {
         if (err instanceof client.WWWAuthenticateChallengeError) {
           const code = err.cause[0]?.parameters.error ?? 'invalid_token';
@@ -77,8 +104,8 @@ export class DemoBankApi {
         }
         throw err;
       }
-      const body = await res.json().catch(() => undefined) as (T & { errorCode?: string; errorMessage?: string }) | undefined;
-      if (!res.ok || !body) throw new ApiCallError(res.status, body?.errorCode ?? 'server_error', body?.errorMessage ?? `HTTP ${res.status}`);
+      const body = await res.json().catch(() => undefined) as (T & ApiErrorBody) | undefined;
+      if (!res.ok || !body) throw new ApiCallError(res.status, body?.errorCode ?? 'server_error', body?.errorMessage ?? `HTTP ${res.status}`, detailsOf(body));
       return body;
     }
   }

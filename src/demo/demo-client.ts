@@ -14,7 +14,7 @@ import { SCOPE } from '../shared/scopes.ts';
 
 /** Fixed, so restarts and several instances share one registration. */
 export const DEMO_CLIENT_ID = 'kantan-kakeibo-demo';
-export const DEMO_SCOPES = [SCOPE.openid, SCOPE.offlineAccess, SCOPE.balances, SCOPE.transactions] as const;
+export const DEMO_SCOPES = [SCOPE.openid, SCOPE.offlineAccess, SCOPE.balances, SCOPE.transactions, SCOPE.transfers] as const;
 /**
  * Who the demo is at the bank: the API連携先 whose app it is, named as the bank registered it
  * (legal name and service name identify a partner). The bank's data, not this constant, is what the
@@ -60,7 +60,7 @@ export const demoRedirectUri = (config: Pick<Config, 'publicUrl'>) => `${config.
 
 /**
  * Registers the demo client for the demo partner as the bank's onboarding would (private_key_jwt with
- * ES256, DPoP-bound tokens, 利用業務 balances + transactions, 利用業務 selection shown), or brings an
+ * ES256, DPoP-bound tokens, 利用業務 balances + transactions + transfers, 利用業務 selection shown), or brings an
  * existing row up to date when the key or the public URL changed. Needs the seeded demo partner.
  */
 export async function ensureDemoClient(db: Db, config: Pick<Config, 'publicUrl'>, key: DemoClientKey): Promise<void> {
@@ -78,11 +78,11 @@ export async function ensureDemoClient(db: Db, config: Pick<Config, 'publicUrl'>
     jwks: { keys: [{ ...key.publicJwk, kid: key.kid, alg: 'ES256', use: 'sig' }] },
     scope: DEMO_SCOPES.join(' '),
   };
-  const existing = await db.selectFrom('oauth_clients').select(['metadata']).where('client_id', '=', DEMO_CLIENT_ID).executeTakeFirst();
+  const existing = await db.selectFrom('oauth_clients').select(['metadata', 'allowed_scopes']).where('client_id', '=', DEMO_CLIENT_ID).executeTakeFirst();
   if (existing) {
-    // jsonb keeps its own key order: compare canonically.
-    if (canonical(existing.metadata) !== canonical(metadata)) {
-      await db.updateTable('oauth_clients').set({ metadata: JSON.stringify(metadata), updated_at: new Date() })
+    // jsonb keeps its own key order: compare canonically. A registration from before a scope was added gains it.
+    if (canonical(existing.metadata) !== canonical(metadata) || canonical(existing.allowed_scopes) !== canonical(DEMO_SCOPES)) {
+      await db.updateTable('oauth_clients').set({ metadata: JSON.stringify(metadata), allowed_scopes: [...DEMO_SCOPES], updated_at: new Date() })
         .where('client_id', '=', DEMO_CLIENT_ID).execute();
     }
     return;

@@ -13,6 +13,8 @@ export interface DemoSession {
   tokens?: { accessToken: string; refreshToken?: string | undefined; expiresAt: number; scope: string };
   /** Newest statement date per account, found once (see demo-statements.ts). */
   newestDate?: Map<string, string>;
+  /** The transfers this session asked for (振込依頼), to link their status. */
+  transfers?: { applyNo: string; accountId: string; amount: string; requestedAt: string }[];
 }
 
 /**

@@ -13,6 +13,7 @@ import { DemoPages } from './demo-pages.ts';
 import { partnerBrandOf } from './demo-partner.ts';
 import { DEMO_PATH, DemoSessionCookie } from './demo-session-cookie.ts';
 import { DemoSessions } from './demo-sessions.ts';
+import { demoTransferRoutes } from './demo-transfer.routes.ts';
 
 /**
  * `/demo`: the partner demo かんたん家計簿 (DESIGN §9, §12) — a small web app of the demo partner
@@ -60,4 +61,5 @@ export async function demoPlugin(app: FastifyInstance, opts: DemoPluginOptions):
 
   demoLinkRoutes(app, ctx);
   demoAccountsRoutes(app, ctx);
+  demoTransferRoutes(app, ctx);
 }

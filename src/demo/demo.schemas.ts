@@ -24,3 +24,27 @@ export const StatementQuery = Type.Object({
   dateTo: Type.Optional(Type.String({ format: 'date' })),
   nextItemKey: Type.Optional(Type.String({ pattern: '^\\d{1,18}$' })),
 });
+
+/**
+ * 振込を依頼する: the partner checks only what it must to build the request; the bank checks the rest
+ * and names what it refuses (GMO's TransferError details), which the page shows.
+ */
+const Field = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000]*$' });
+export const TransferForm = Type.Object({
+  ...FormBody.properties,
+  idempotencyKey: Type.String({ format: 'uuid' }),
+  accountId: Type.String({ pattern: '^\\d{12}$' }),
+  beneficiaryBankCode: Field(4),
+  beneficiaryBranchCode: Field(3),
+  accountTypeCode: Field(1),
+  accountNumber: Field(7),
+  beneficiaryName: Field(48),
+  transferAmount: Type.String({ pattern: '^\\d{1,12}$' }),
+  transferDesignatedDate: Type.String({ format: 'date' }),
+  applyComment: Type.Optional(Field(20)),
+});
+
+export const TransferStatusQuery = Type.Object({
+  accountId: Type.String({ pattern: '^\\d{12}$' }),
+  applyNo: Type.String({ pattern: '^\\d{16}$' }),
+});

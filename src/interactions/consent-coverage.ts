@@ -12,7 +12,7 @@ import { findClient } from '../partners/clients.repository.ts';
 import { translate, type Lang } from '../shared/i18n.ts';
 import { jstParts } from '../shared/jst.ts';
 import { crashPoint } from '../shared/crash-points.ts';
-import { businessScopesIn } from '../shared/scopes.ts';
+import { businessScopesIn, SCOPE } from '../shared/scopes.ts';
 import { accountLabel, businessName, JOURNEY_TEXTS } from './journey.i18n.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -71,6 +71,8 @@ export async function consentView(db: Kysely<Database>, details: Details, lang: 
     ...who,
     consentIntro: t.consentIntro(`${who.serviceName}（${who.legalName}）`),
     businesses: c.business.map((s) => businessName(t, s)),
+    // 振込 is more than reading: the holder is told plainly that transfers wait for their approval.
+    transfersNotice: c.business.includes(SCOPE.transfers) ? t.transfersNotice(who.serviceName) : undefined,
     accounts: c.offered.map((a) => ({ id: a.id, label: accountLabel(t, a), ticked: ticked ? ticked.includes(a.id) : true })),
     excludedAccounts: c.accounts.filter((a) => a.excluded).map((a) => ({ label: accountLabel(t, a), reason: t.exclusion[a.excluded!] })),
     periodStart: formatJst(c.start, lang),

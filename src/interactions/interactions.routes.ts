@@ -13,6 +13,7 @@ import { abortStep } from './abort.step.ts';
 import { businessStep } from './business.step.ts';
 import { consentStep } from './consent.step.ts';
 import { answerEndedInteraction, currentInteraction, LangChoice, langOf, render, renderNotice, showStep, textsFor, UidParams, uidOf, type Journey } from './journey-pages.ts';
+import { certificateHandoffStep } from './certificate.step.ts';
 import { loginStep } from './login.step.ts';
 import { pinStep } from './pin.step.ts';
 
@@ -64,6 +65,7 @@ export async function interactionsRoutes(parent: FastifyInstance, opts: Interact
   pinStep(parent, journey);
   consentStep(parent, journey);
   abortStep(parent, journey);
+  certificateHandoffStep(parent, journey);
 
   // 手順1-1 starts on the mutual-TLS origin.
   app.get('/interaction/:uid/certificate', { schema: { params: UidParams } }, async function toCertificateLogin(request, reply) {
@@ -87,19 +89,4 @@ async function journeyErrorHandler(journey: Journey, err: FastifyError, request:
     return renderNotice(reply, lang, 429, err.localized(lang), retry);
   }
   throw err;
-}
-
-const CertificatePageQuery = Type.Object({ lang: Type.Optional(LangChoice) });
-
-/** The mutual-TLS origin's part of step 1-1 (until certificate login exists: a clear notice). */
-export async function certificateLoginRoutes(parent: FastifyInstance, opts: { config: Readonly<Config> }): Promise<void> {
-  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/interaction/:uid/certificate', {
-    schema: { params: UidParams, querystring: CertificatePageQuery },
-  }, async function certificateUnavailable(request, reply) {
-    const lang = pickLang(request.headers, request.query.lang ?? request.cookies[LANG_COOKIE]);
-    return render(reply, lang, 'interactions/certificate-unavailable', 200, {
-      title: textsFor(lang).titleCertificate, back: `${opts.config.publicUrl}/interaction/${request.params.uid}`,
-    });
-  });
 }

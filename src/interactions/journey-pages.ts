@@ -8,7 +8,7 @@ import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { findClient } from '../partners/clients.repository.ts';
 import { LANG_COOKIE, pickLang, translate, type Lang } from '../shared/i18n.ts';
-import { businessScopesIn } from '../shared/scopes.ts';
+import { businessScopesIn, SCOPE } from '../shared/scopes.ts';
 import { SECURITY_HEADERS } from '../shared/security-headers.ts';
 import { consentView, requesterOf } from './consent-coverage.ts';
 import { accountLabel, businessName, JOURNEY_TEXTS, type JourneyTexts } from './journey.i18n.ts';
@@ -237,7 +237,7 @@ export async function showStep(journey: Journey, request: FastifyRequest, reply:
     case 'login':
       return page('login', { title: t.titleLogin, step: 0 });
     case 'select_business': {
-      const requested = businessScopesIn(details.params.scope).map((scope) => ({ scope, name: businessName(t, scope) }));
+      const requested = businessScopesIn(details.params.scope).map((scope) => ({ scope, name: businessName(t, scope), hint: scope === SCOPE.transfers ? t.transfersHint : undefined }));
       return page('select-business', { title: t.titleBusiness, step: 1, requested });
     }
     case 'register_pin': {

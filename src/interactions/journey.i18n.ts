@@ -16,7 +16,6 @@ export const JOURNEY_TEXTS = defineTexts({
   titlePinResult: { ja: 'API連携認証（照会用暗証番号登録結果）', en: 'API connection (inquiry PIN registered)' },
   titleConsent: { ja: 'API連携認証（情報アクセス許可）', en: 'API connection (access permission)' },
   titleExpired: { ja: 'API連携認証', en: 'API connection' },
-  titleCertificate: { ja: '電子証明書ログイン', en: 'Certificate login' },
   steps: [
     { ja: 'ログイン', en: 'Log in' },
     { ja: '利用業務', en: 'Services' },
@@ -50,6 +49,15 @@ export const JOURNEY_TEXTS = defineTexts({
   businessHint: { ja: 'API連携先で利用する業務を選択してください。', en: 'Choose the services the connecting app may use.' },
   next: { ja: '次へ', en: 'Next' },
   business: BUSINESS_SCOPE_NAMES,
+  /** What 振込 lets the partner do, said where the holder chooses it (step 2) and allows it (step 5). */
+  transfersHint: {
+    ja: '振込: 連携先は振込を依頼できます。依頼された振込は、お客さまがインターネットバンキングの「申請・承認一覧」で承認するまで実行されません。',
+    en: 'Transfers: the service may request transfers. A requested transfer is not made until you approve it in internet banking (申請・承認一覧, applications and approvals).',
+  },
+  transfersNotice: (service: string) => ({
+    ja: `${service}は、許可する口座からの振込を依頼できるようになります。依頼された振込は、お客さまがインターネットバンキングの「申請・承認一覧」で取引パスワードを入力して承認するまで実行されません。承認しない振込は、差戻または期限切れとなり、実行されません。`,
+    en: `${service} will be able to request transfers from the accounts you allow. A requested transfer is not made until you approve it with your transaction password in internet banking (申請・承認一覧, applications and approvals). A transfer you do not approve is returned or expires, and is never made.`,
+  }),
   pinIntro: {
     ja: '「照会用暗証番号」の登録状態が未登録の口座を選択して、当行へお届けの「照会用暗証番号」を入力し、「登録」ボタンを押してください。',
     en: 'Choose an account whose inquiry PIN is not registered yet, enter the inquiry PIN you filed with the bank and press Register.',
@@ -116,10 +124,6 @@ export const JOURNEY_TEXTS = defineTexts({
     en: `This request expired (${JOURNEY_MINUTES} minutes). Please start again from the connecting service.`,
   },
   finished: { ja: 'このお手続きはすでに完了しています。', en: 'This request is already finished.' },
-  certificateUnavailable: {
-    ja: '電子証明書によるログインは現在準備中です。ID・パスワード方式のお客さまは、前の画面に戻ってログインIDとログインパスワードでログインしてください。',
-    en: 'Certificate login is not available yet. If you use an ID and password, go back and log in with them.',
-  },
   back: { ja: '前の画面に戻る', en: 'Back' },
   errors: {
     invalid_credentials: { ja: 'ログインIDまたはログインパスワードが正しくありません。', en: 'The login ID or login password is incorrect.' },

@@ -75,6 +75,8 @@ export async function render(request: FastifyRequest, reply: FastifyReply, templ
         audit: actor.customerKind === 'corporate' ? actor.rights.auditLogView : true,
         // Every user sees their own API links (DESIGN §15).
         links: true,
+        // Everyone sees their own transfer applications; approvers also others' (DESIGN §17).
+        approvals: true,
       }
     : undefined;
   const html = await reply.viewAsync(template, {

@@ -16,6 +16,7 @@ export const IB_LAYOUT_TEXTS = defineTexts({
   settings: { ja: 'お客さま情報（申込・設定）', en: 'Customer information (applications and settings)' },
   audit: { ja: 'ログイン・操作履歴', en: 'Login and activity history' },
   links: { ja: 'API連携サービスの利用状況', en: 'Connected apps' },
+  approvals: { ja: '申請・承認一覧', en: 'Applications and approvals' },
 });
 
 /** Why a session ended, when the user could not have known. */

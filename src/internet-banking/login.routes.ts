@@ -22,6 +22,8 @@ const LOGIN_TEXTS = defineTexts({
   loginId: { ja: 'ログインID', en: 'ログインID' },
   password: { ja: 'ログインパスワード', en: 'ログインパスワード' },
   submit: { ja: 'ログイン', en: 'ログイン' },
+  certificateHeading: { ja: '電子証明書方式のお客さま', en: 'Customers using a client certificate' },
+  certificateButton: { ja: '電子証明書ログイン', en: '電子証明書ログイン' },
 });
 
 const LOGIN_REFUSALS = {
@@ -41,10 +43,12 @@ const LoginQuery = Type.Object({
 
 const LoginBody = Type.Object({ ...CsrfField, loginId: FormText(64), password: FormText(1024) });
 
-const SESSION_COOKIE = { signed: true, httpOnly: true, secure: true, sameSite: 'lax' as const, path: '/' };
+export const SESSION_COOKIE = { signed: true, httpOnly: true, secure: true, sameSite: 'lax' as const, path: '/' };
 
 function loginPage(request: FastifyRequest, reply: FastifyReply, data: Record<string, unknown>, status = 200) {
-  return render(request, reply, 'ib/login', { t: translate(LOGIN_TEXTS, langOf(request)), ...data }, status);
+  // 電子証明書ログイン continues on the mutual-TLS origin (DESIGN §14), by way of certificate-login.routes.ts.
+  const certificateLoginUrl = '/ib/certificate-login/start';
+  return render(request, reply, 'ib/login', { t: translate(LOGIN_TEXTS, langOf(request)), certificateLoginUrl, ...data }, status);
 }
 
 /**

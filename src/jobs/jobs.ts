@@ -8,6 +8,11 @@ import type { Database } from '../db/database.ts';
 import { deleteExpiredPayloads } from '../oidc/payload-cleanup.ts';
 import { endExpiredGrants, remindExpiringConsents } from '../partners/consent-expiry.service.ts';
 import { purgeExpiredRevocations, purgeSpentProofs } from '../resource-api/spent-token-purge.ts';
+import { executeDueTransfers, expireTransferApplications } from '../transfers/execution.ts';
+import type { BankCa } from '../certificates/bank-ca.ts';
+import { cancelStaleOrders } from '../certificates/orders.ts';
+import { sendRenewalNotices } from '../certificates/renewal.ts';
+import { currentCrl } from '../certificates/revocation.ts';
 import { kyselyBossDb } from './boss-db.ts';
 
 /**
@@ -27,7 +32,13 @@ export interface JobsDeps {
   logger: Logger;
   /** Hands over the mail the sweeps wrote to the outbox (Mailer.deliverStored); returns the ids refused. */
   deliverMail: () => Promise<Set<string>>;
-  config: { publicUrl: string; consentReminderDays: number };
+  config: {
+    publicUrl: string; consentReminderDays: number;
+    /** 電子証明書更新のご案内: how many days before expiry, and the mutual-TLS origin its renewal link opens. */
+    certRenewalNoticeDays: number; mtlsPublicUrl: string;
+  };
+  /** The bank CA, whose CRL the sweep re-signs. */
+  bankCa: () => Promise<BankCa>;
   /** How often an idle worker looks for work (default 10 s); tests shorten it. */
   pollingIntervalSeconds?: number;
 }
@@ -53,6 +64,48 @@ const SWEEPS = {
   'consent-expiry-ends': {
     cron: '*/5 * * * *',
     run: async (d, now) => ({ ended: await endExpiredGrants(d.db, { now }) }),
+  },
+  // Approved transfers whose designated date has come (DESIGN §17): each claimed by one conditional UPDATE,
+  // so a retry, a restart or two instances execute it once. A new day's transfers go out within 5 minutes.
+  'transfer-executions': {
+    cron: '*/5 * * * *',
+    run: async (d, now) => {
+      const counts = await executeDueTransfers(d.db, now);
+      // Mail only when a transfer was decided (the requester's notice); an idle minute hands nothing over.
+      const refused = counts.executed + counts.failed > 0 ? (await d.deliverMail()).size : 0;
+      return { ...counts, refused };
+    },
+  },
+  // Applications not approved by their apply_end_at become 期限切れ (resultCode 8). Until the sweep runs,
+  // readers already treat them as expired and approvals refuse them (both compare apply_end_at with now).
+  'transfer-expiry': {
+    cron: '*/5 * * * *',
+    run: async (d, now) => {
+      const expired = await expireTransferApplications(d.db, now);
+      const refused = expired > 0 ? (await d.deliverMail()).size : 0;
+      return { expired, refused };
+    },
+  },
+  // 電子証明書更新のご案内 (DESIGN §14 Renewal) during the day; a day missed is caught up (the window is days wide).
+  'certificate-renewal-notices': {
+    cron: '30 8-20 * * *',
+    run: async (d, now) => {
+      const written = await sendRenewalNotices(d.db, {
+        now, noticeDays: d.config.certRenewalNoticeDays, publicUrl: d.config.publicUrl, mtlsPublicUrl: d.config.mtlsPublicUrl,
+      });
+      const refused = await d.deliverMail();
+      return { written, refused: refused.size };
+    },
+  },
+  // Certificate orders not retrieved within 30 days are cancelled (seed 003 §5).
+  'certificate-orders-expiry': {
+    cron: '*/15 * * * *',
+    run: async (d, now) => ({ cancelled: await cancelStaleOrders(d.db, { now }) }),
+  },
+  // The CRL is re-signed once it is a day old (and at once after a revocation, by whoever fetches it first).
+  'certificate-crl': {
+    cron: '5 * * * *',
+    run: async (d) => ({ bytes: (await currentCrl(d.db, await d.bankCa())).length }),
   },
   'purge-expired': {
     cron: '*/5 * * * *',

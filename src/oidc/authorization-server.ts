@@ -1,8 +1,11 @@
+import { X509Certificate } from 'node:crypto';
 import { Eta } from 'eta';
 import type { Kysely } from 'kysely';
 import type { AdapterPayload, Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { hasPinToRegister } from '../business-id/inquiry-pins.service.ts';
+import { loadBankCa, type BankCa } from '../certificates/bank-ca.ts';
+import { loadPartnerCas } from '../certificates/client-trust.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { DatabaseHandle } from '../db/create-db.ts';
 import type { Database } from '../db/database.ts';
@@ -37,14 +40,22 @@ export async function createAuthorizationServer(deps: {
   secrets: { cookieKeys: string[]; keyEncryptionKey: Buffer };
   /** LISTEN on the database, to drop cached clients when any process changes them. */
   listen?: DatabaseHandle['listen'];
+  /** The bank CA as server.ts loaded it; loaded here when absent. */
+  bankCa?: BankCa;
 }): Promise<Provider> {
   const { config, db } = deps;
   const signingKeys = await loadSigningKeys(db, deps.secrets.keyEncryptionKey);
+  // The issuers a tls_client_auth certificate may have: the same list the mutual-TLS listener trusts.
+  const bankCa = deps.bankCa ?? await loadBankCa(db, { keyEncryptionKey: deps.secrets.keyEncryptionKey, files: config.ca });
+  const clientCas = [
+    new X509Certificate(Buffer.from(bankCa.issuing.rawData)),
+    ...(config.partnerCaFile ? (await loadPartnerCas(config.partnerCaFile)).map((pem) => new X509Certificate(pem)) : []),
+  ];
   // Without notifications a cache could serve a disabled client: then every lookup reads the table.
   const clientCache = deps.listen ? new ClientCache<AdapterPayload>({ ttlMs: 60_000 }) : undefined;
   if (clientCache && deps.listen) await deps.listen('renkei_client_changed', (id) => clientCache.invalidate(id));
   const provider = createProvider({
-    config, db, signingKeys, clientCache, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
+    config, db, signingKeys, clientCas, clientCache, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
     hooks: {
       skipsBusinessSelection: (clientId) => clientSkipsBusinessSelection(db, clientId),
       needsPinRegistration: (userId) => hasPinToRegister(db, userId),

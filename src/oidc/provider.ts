@@ -3,6 +3,8 @@ import type { TLSSocket } from 'node:tls';
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import { errors, Provider, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { issuedByTrustedCa } from '../certificates/client-trust.ts';
+import { parseDn, subjectIs } from '../certificates/distinguished-name.ts';
 import { presentedCertificate } from '../certificates/from-request.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
@@ -28,6 +30,11 @@ export interface ProviderDeps {
   cookieKeys: string[];
   keyEncryptionKey: Buffer;
   signingKeys: JWK[];
+  /**
+   * The CAs a `tls_client_auth` certificate may be issued by (the bank's issuing CA, PARTNER_CA_FILE):
+   * what a certificate forwarded by a trusted proxy is checked against, as the TLS handshake checks it.
+   */
+  clientCas: X509Certificate[];
   clientCache?: ClientCache<AdapterPayload> | undefined;
   hooks: PolicyHooks & {
     /** Renders an error page the provider cannot send to the client (bad client_id, expired interaction). */
@@ -81,7 +88,12 @@ export function createProvider(deps: ProviderDeps): Provider {
         tlsClientAuth: true,
         selfSignedTlsClientAuth: false,
         getCertificate: (ctx) => presentedCertificate(ctx, certOpts),
-        certificateAuthorized: (ctx) => (ctx.socket as TLSSocket).authorized === true,
+        // Through a proxy (RFC 9440) no handshake of ours saw the certificate: its chain is checked here.
+        certificateAuthorized: (ctx) => {
+          if (!config.clientCertHeader) return (ctx.socket as TLSSocket).authorized === true;
+          const cert = presentedCertificate(ctx, certOpts);
+          return cert !== undefined && issuedByTrustedCa(cert, deps.clientCas);
+        },
         certificateSubjectMatches: (ctx, property, expected) => subjectMatches(presentedCertificate(ctx, certOpts), property, expected),
       },
       registration: {
@@ -149,6 +161,7 @@ function registrationPolicy(_ctx: KoaContextWithOIDC, properties: Record<string,
       throw new errors.InvalidRedirectUri('redirect_uris must be https URLs');
     }
   }
+  assertTlsClientAuthSubject(properties);
   if (properties.scope !== undefined && typeof properties.scope !== 'string') {
     throw new errors.InvalidClientMetadata('scope must be a space-separated string');
   }
@@ -176,15 +189,23 @@ function restoreRegisteredScope(body: Record<string, unknown>): void {
 }
 
 
-function subjectMatches(cert: X509Certificate | undefined, property: string, expected: string): boolean {
-  if (!cert) return false;
-  if (property === 'tls_client_auth_subject_dn') return normalizeDn(cert.subject) === normalizeDn(expected);
-  if (property === 'tls_client_auth_san_dns') return (cert.subjectAltName ?? '').split(', ').includes(`DNS:${expected}`);
-  return false;
+/**
+ * RFC 8705 §2.1.2: renkei's partners name their certificate by its subject DN only (DESIGN §14). The
+ * SAN variants are refused at registration, rather than registered and then never matched; the DN
+ * must parse as RFC 4514, so a typo is refused at once instead of failing every token request.
+ */
+function assertTlsClientAuthSubject(properties: Record<string, unknown>): void {
+  for (const san of ['tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email']) {
+    if (properties[san] !== undefined) throw new errors.InvalidClientMetadata(`${san} is not supported: register tls_client_auth_subject_dn`);
+  }
+  if (properties.token_endpoint_auth_method !== 'tls_client_auth') return;
+  const dn = properties.tls_client_auth_subject_dn;
+  if (typeof dn !== 'string') throw new errors.InvalidClientMetadata('tls_client_auth requires tls_client_auth_subject_dn');
+  if (!parseDn(dn)) throw new errors.InvalidClientMetadata('tls_client_auth_subject_dn must be an RFC 4514 distinguished name');
 }
 
-function normalizeDn(dn: string): string {
-  return dn.split(/[\n,]/).map((p) => p.trim()).filter(Boolean).sort().join(',');
+function subjectMatches(cert: X509Certificate | undefined, property: string, expected: string): boolean {
+  return cert !== undefined && property === 'tls_client_auth_subject_dn' && subjectIs(cert.raw, expected);
 }
 
 /** Whether a client's bank-side settings skip the 利用業務 screen. */

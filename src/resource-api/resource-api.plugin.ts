@@ -12,6 +12,9 @@ import { AccountSchema, BalanceSchema, TransactionSchema } from './accounts.sche
 import { accountsRoutes } from './accounts.routes.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { DpopNonces } from './dpop.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import { transfersRoutes } from './transfers.routes.ts';
+import { TransferDetailSchema, TransferErrorSchema, TransferItemSchema } from './transfers.schemas.ts';
 import { protectedResourceMetadataRoute } from './protected-resource-metadata.ts';
 
 export interface ResourceApiOptions {
@@ -22,6 +25,8 @@ export interface ResourceApiOptions {
   origin: string;
   /** Require server-provided DPoP nonces (RFC 9449 §9); off by default. */
   requireDpopNonce?: boolean;
+  /** Hands over the mail a 振込依頼 wrote to the outbox; without it the jobs' sweeps do. */
+  mailer?: Mailer;
 }
 
 /**
@@ -37,9 +42,9 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
       // 3.1: the first version with the mutualTLS security scheme type.
       openapi: '3.1.0',
       info: {
-        title: 'renkei 参照系API',
+        title: 'renkei API（参照系・振込）',
         version: '1.0.0',
-        description: 'Accounts, balances and statements for API連携先. Conventions: JSON UTF-8, numbers as strings, dates YYYY-MM-DD, times HH:MM:SS+09:00 (JST), empty values omitted. Authenticate with `Authorization: DPoP <token>` and a DPoP proof (RFC 9449), or `Authorization: Bearer <token>` over the mutual-TLS origin with the certificate the token is bound to (RFC 8705). '
+        description: 'Accounts, balances and statements for API連携先, and 振込 requests that the account holder approves in internet banking (申請・承認一覧). Conventions: JSON UTF-8, numbers as strings, dates YYYY-MM-DD, times HH:MM:SS+09:00 (JST), empty values omitted. Authenticate with `Authorization: DPoP <token>` and a DPoP proof (RFC 9449), or `Authorization: Bearer <token>` over the mutual-TLS origin with the certificate the token is bound to (RFC 8705). '
           + `For GMO Aozora integrations the same operations are served under ${GMO_API_BASES.corporation} (法人) and ${GMO_API_BASES.personal} (個人), `
           + 'where errors are GMO\'s ErrorResponse and, on the mutual-TLS origin, `x-access-token: <token>` stands for `Authorization: Bearer`. Unknown query parameters are ignored.',
       },
@@ -52,7 +57,7 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
           oidc: {
             type: 'openIdConnect', openIdConnectUrl: `${config.publicUrl}/.well-known/openid-configuration`,
             description: 'Access tokens from renkei (FAPI 2.0: PAR, authorization code with PKCE, private_key_jwt or tls_client_auth). '
-              + 'Scopes (利用業務): balances 残高照会, transactions 入出金明細照会, transfers 振込 (準備中); offline_access for a refresh token. '
+              + 'Scopes (利用業務): balances 残高照会, transactions 入出金明細照会, transfers 振込 (依頼のみ。承認はお客さまがインターネットバンキングで行います); offline_access for a refresh token. '
               + `Resource metadata (RFC 9728): ${config.publicUrl}/.well-known/oauth-protected-resource/api/v1`,
           },
         } as never,
@@ -81,7 +86,7 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
 
   // One context for the three bases, so they share authentication, the per-client rate limit and its counters.
   await app.register(async function resourceRoutes(api) {
-    for (const s of [AccountSchema, BalanceSchema, TransactionSchema]) api.addSchema(s);
+    for (const s of [AccountSchema, BalanceSchema, TransactionSchema, TransferItemSchema, TransferDetailSchema, TransferErrorSchema]) api.addSchema(s);
     api.decorateRequest('apiAuth', null as never);
     // Authentication first, so a bad token is a 401 whatever else is wrong with the request.
     api.addHook('preValidation', async function authenticateApiCall(request) {
@@ -102,5 +107,10 @@ export async function resourceApi(app: FastifyInstance, opts: ResourceApiOptions
     await api.register(accountsRoutes, { db, prefix: '/api/v1' });
     await api.register(accountsRoutes, { db, gmo: { customerKind: 'corporate' }, prefix: GMO_API_BASES.corporation });
     await api.register(accountsRoutes, { db, gmo: { customerKind: 'individual' }, prefix: GMO_API_BASES.personal });
+    // 振込 (DESIGN §17), on the same three bases.
+    const transfers = { db, mailer: opts.mailer, settings: { applyTtlHours: config.transferApplyTtlHours, bankCode: config.bankCode } };
+    await api.register(transfersRoutes, { ...transfers, prefix: '/api/v1' });
+    await api.register(transfersRoutes, { ...transfers, gmo: { customerKind: 'corporate' }, prefix: GMO_API_BASES.corporation });
+    await api.register(transfersRoutes, { ...transfers, gmo: { customerKind: 'individual' }, prefix: GMO_API_BASES.personal });
   });
 }

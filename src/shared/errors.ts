@@ -18,6 +18,9 @@ export const ERROR_MESSAGES = defineTexts({
   account_forbidden: { ja: 'この口座の情報は参照できません。', en: 'This account is not accessible.' },
   forbidden: { ja: 'この操作を行う権限がありません。', en: 'You are not allowed to perform this operation.' },
   conflict: { ja: '他の操作と競合しました。もう一度お試しください。', en: 'The request conflicts with the current state. Please retry.' },
+  // Transfers (DESIGN §17): a refusal carries GMO's errorDetails / transferErrorDetails beside the message.
+  transfer_refused: { ja: '振込を受け付けできませんでした。', en: 'The transfer was refused.' },
+  idempotency_conflict: { ja: '同じIdempotency-Keyで異なる内容の依頼が既に受け付けられています。', en: 'A different request was already accepted with this Idempotency-Key.' },
   business_id_not_active: { ja: 'ビジネスID管理をお申込みいただいていません。', en: 'ビジネスID管理 (business ID management) is not active for this customer.' },
   // The generic texts name no number: the rule that refuses gives the message with its own limit.
   group_limit_reached: { ja: 'グループの登録数が上限に達しています。', en: 'The maximum number of groups has been reached.' },
@@ -80,6 +83,8 @@ export const GMO_ERROR_CODES = {
   not_found: 'E404001',
   method_not_allowed: 'E405001',
   conflict: 'E409001',
+  idempotency_conflict: 'E409002',
+  transfer_refused: 'E400003',
   payload_too_large: 'E413001',
   unsupported_media_type: 'E415001',
   rate_limited: 'E429001',

@@ -1,4 +1,4 @@
-import type { AccountTypeCode, CustomerKind, NewGroup, UserRole } from '../database.ts';
+import type { AccountTypeCode, CustomerKind, LoginMethod, NewGroup, UserRole } from '../database.ts';
 import type { StatementProfile } from './transactions.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { StatementProfile } from './transactions.ts';
  * DEMO_CREDENTIALS and DEMO_ACCOUNT_PINS.
  */
 
-export type DemoCustomerKey = 'corporate' | 'individual';
+export type DemoCustomerKey = 'corporate' | 'individual' | 'certificate';
 
 export interface DemoCustomer {
   kind: CustomerKind;
@@ -16,7 +16,8 @@ export interface DemoCustomer {
   /** Full-width katakana, as on the bank's customer record. */
   nameKana: string;
   businessIdStatus: 'none' | 'active';
-  loginMethod: 'password';
+  certificateServiceStatus: 'none' | 'active';
+  loginMethod: LoginMethod;
 }
 
 export const DEMO_CUSTOMERS: Readonly<Record<DemoCustomerKey, DemoCustomer>> = {
@@ -25,6 +26,7 @@ export const DEMO_CUSTOMERS: Readonly<Record<DemoCustomerKey, DemoCustomer>> = {
     name: '青空商事株式会社',
     nameKana: 'アオゾラショウジカブシキガイシャ',
     businessIdStatus: 'active',
+    certificateServiceStatus: 'none',
     loginMethod: 'password',
   },
   individual: {
@@ -32,7 +34,17 @@ export const DEMO_CUSTOMERS: Readonly<Record<DemoCustomerKey, DemoCustomer>> = {
     name: '青空 花子',
     nameKana: 'アオゾラ ハナコ',
     businessIdStatus: 'none',
+    certificateServiceStatus: 'none',
     loginMethod: 'password',
+  },
+  // The certificate customer (DESIGN §9 with §14): its users log in with a client certificate only.
+  certificate: {
+    kind: 'corporate',
+    name: '株式会社みどり製作所',
+    nameKana: 'カブシキガイシャミドリセイサクショ',
+    businessIdStatus: 'active',
+    certificateServiceStatus: 'active',
+    loginMethod: 'certificate',
   },
 };
 
@@ -125,6 +137,21 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
     openedOn: '2018-06-15',
     pin: '2580',
     statement: 'individual',
+  },
+  {
+    customer: 'certificate',
+    branchCode: '101',
+    branchName: '法人営業部',
+    accountTypeCode: '01',
+    accountNumber: '3000111',
+    isPrimary: true,
+    accountName: '株式会社みどり製作所',
+    accountNameKana: 'ｶ)ﾐﾄﾞﾘｾｲｻｸｼﾖ',
+    currency: 'JPY',
+    transferLimitAmount: '10000000',
+    openedOn: '2017-04-03',
+    pin: '4417',
+    statement: 'corporate-sub',
   },
 ];
 
@@ -252,7 +279,24 @@ export const DEMO_USERS: readonly DemoUser[] = [
     loginPassword: 'Hanako2024',
     transactionPassword: 'Hanakotx2024',
   },
+  {
+    customer: 'certificate',
+    label: '法人（電子証明書方式） マスターユーザー',
+    loginId: '3000000001',
+    name: '緑川 誠',
+    email: 'makoto.midorikawa@midori-seisakusho.example',
+    role: 'master',
+    group: null,
+    loginPassword: 'Midori2024',
+    transactionPassword: 'Midoritx2024',
+  },
 ];
+
+/**
+ * The certificate customer's master user gets a client certificate on the first start (DESIGN §9):
+ * written to DATA_DIR/demo-certificates/<loginId>.pfx, protected by this 鍵保護パスワード.
+ */
+export const DEMO_CERTIFICATE = { loginId: '3000000001', keyProtectionPassword: 'MidoriKey2024' } as const;
 
 /** The demo's USD TTB (電信買相場, yen per dollar), as a decimal string. */
 export const DEMO_USD_TTB = '149.500';
@@ -305,12 +349,36 @@ export const DEMO_ACCOUNT_PINS: readonly DemoAccountPin[] = DEMO_ACCOUNTS.map((a
   pin: a.pin,
 }));
 
+/**
+ * The demo's beneficiary in this bank for 振込 (DESIGN §17): 青空 花子's ordinary account, already part of
+ * §9's data, so a transfer from 青空商事 shows its debit and her credit in the same demo. The fields are
+ * those of a GMO `TransferRequest` item (accountTypeCode 1 = 普通; beneficiaryName in half-width kana).
+ */
+const HANAKO_ACCOUNT = DEMO_ACCOUNTS.find((a) => a.accountNumber === '2000123')!;
+export const DEMO_TRANSFER_BENEFICIARY = {
+  beneficiaryBankCode: '0310',
+  beneficiaryBranchCode: HANAKO_ACCOUNT.branchCode,
+  accountTypeCode: '1',
+  accountNumber: HANAKO_ACCOUNT.accountNumber,
+  beneficiaryName: HANAKO_ACCOUNT.accountNameKana,
+  label: `${HANAKO_ACCOUNT.branchName}(${HANAKO_ACCOUNT.branchCode}) 普通 ${HANAKO_ACCOUNT.accountNumber} ${HANAKO_ACCOUNT.accountName}`,
+} as const;
+
 /** The credentials and PINs as plain text lines, for a terminal. */
-export function formatDemoCredentials(): string[] {
+export function formatDemoCredentials(opts: { certificateFile?: string | undefined; publicUrl?: string } = {}): string[] {
+  const certificate = opts.certificateFile
+    ? [
+        `client certificate of ${DEMO_CERTIFICATE.loginId} (株式会社みどり製作所, logs in by 電子証明書 only):`,
+        `  ${opts.certificateFile}  鍵保護パスワード ${DEMO_CERTIFICATE.keyProtectionPassword}`,
+        `  import it into the browser, open ${opts.publicUrl ?? ''}/ib/login and press 電子証明書ログイン`,
+      ]
+    : [];
   return [
     'demo users (login ID / login password / transaction password):',
     ...DEMO_CREDENTIALS.map((c) => `  ${c.loginId} / ${c.loginPassword} / ${c.transactionPassword}  ${c.label}`),
     'account PINs (照会用暗証番号):',
     ...DEMO_ACCOUNT_PINS.map((p) => `  ${p.accountId}  ${p.pin}  ${p.label}`),
+    `transfer beneficiary in this bank (振込先): ${DEMO_TRANSFER_BENEFICIARY.label} (bank ${DEMO_TRANSFER_BENEFICIARY.beneficiaryBankCode})`,
+    ...certificate,
   ];
 }

@@ -35,6 +35,21 @@ const SEED_LOCK_KEY = 7_365_001;
 
 type Trx = Transaction<Database>;
 
+/**
+ * Takes the seeding lock, polling: another starter's seeding may take longer than the per-statement
+ * budget (and the client's query timeout) a single blocking `pg_advisory_xact_lock` would have to fit in.
+ */
+async function waitForSeedLock(trx: Trx): Promise<void> {
+  for (let waited = 0; ; waited += SEED_LOCK_POLL_MS) {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${sql.lit(SEED_LOCK_KEY)}) as locked`.execute(trx);
+    if (rows[0]?.locked) return;
+    if (waited > SEED_LOCK_MAX_WAIT_MS) throw new Error('demo data: another process has been seeding for too long');
+    await new Promise((resolve) => setTimeout(resolve, SEED_LOCK_POLL_MS));
+  }
+}
+const SEED_LOCK_POLL_MS = 100;
+const SEED_LOCK_MAX_WAIT_MS = 300_000;
+
 /** Today's date in Japan (YYYY-MM-DD): the bank's business day, whatever the server's zone. */
 export function todayInTokyo(now: Date = new Date()): string {
   return jstDate(now);
@@ -63,11 +78,11 @@ export async function hasDemoData(db: Kysely<Database>): Promise<boolean> {
 export async function seedDemoData(db: Kysely<Database>, options: { today?: string; initialAccessToken?: string | undefined } = {}): Promise<SeedSummary> {
   const today = options.today ?? todayInTokyo();
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(${sql.lit(SEED_LOCK_KEY)})`.execute(trx);
+    await waitForSeedLock(trx);
     const summary: SeedSummary = { today, customers: 0, accounts: 0, groups: 0, groupAccountRights: 0, users: 0, partners: 0, transactions: 0 };
 
     const customerIds = {} as Record<DemoCustomerKey, string>;
-    for (const key of ['corporate', 'individual'] as const) customerIds[key] = await ensureCustomer(trx, key, summary);
+    for (const key of ['corporate', 'individual', 'certificate'] as const) customerIds[key] = await ensureCustomer(trx, key, summary);
 
     const accountIds = new Map<string, string>();
     for (const a of DEMO_ACCOUNTS) accountIds.set(a.accountNumber, await ensureAccount(trx, a, customerIds[a.customer], summary));
@@ -179,7 +194,10 @@ async function ensureCustomer(trx: Trx, key: DemoCustomerKey, summary: SeedSumma
   if (found) return found.id;
   const { id } = await trx
     .insertInto('customers')
-    .values({ kind: c.kind, name: c.name, name_kana: c.nameKana, business_id_status: c.businessIdStatus, login_method: c.loginMethod })
+    .values({
+      kind: c.kind, name: c.name, name_kana: c.nameKana, business_id_status: c.businessIdStatus,
+      certificate_service_status: c.certificateServiceStatus, login_method: c.loginMethod,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   summary.customers++;

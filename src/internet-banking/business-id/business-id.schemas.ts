@@ -24,6 +24,11 @@ const Checkbox = Type.Optional(Type.Literal('on'));
 const YesNo = Type.Union([Type.Literal('yes'), Type.Literal('no')], { default: 'no' });
 const rows = <T extends TSchema>(item: T, maxItems: number) => Type.Array(item, { maxItems, default: [] });
 
+/** 電子証明書発行（再発行） of a row: the checkbox's value is the row's index (unticked boxes are not sent). */
+const RowIndex = Type.String({ pattern: '^[0-9]{1,3}$' });
+/** 証明書取得用パスワード, one per row (empty where not ordered); the rule itself is certificates/orders.ts. */
+const RetrievalPassword = CloneType(FormText(256), { default: '' });
+
 /** Rows of the ユーザー登録 form at a time (+1件追加 / +5件追加 stop there). */
 export const MAX_ROWS_PER_FORM = 20;
 
@@ -84,6 +89,8 @@ export const NewUsersBody = Type.Object({
   name: rows(Text, MAX_ROWS_PER_FORM),
   email: rows(Text, MAX_ROWS_PER_FORM),
   groupId: rows(OptionalId, MAX_ROWS_PER_FORM),
+  certificate: rows(RowIndex, MAX_ROWS_PER_FORM),
+  retrievalPassword: rows(RetrievalPassword, MAX_ROWS_PER_FORM),
   add: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('5')])),
   action: Type.Optional(Type.Literal('confirm')),
 }, { additionalProperties: false });
@@ -95,6 +102,8 @@ export const UserEditBody = Type.Object({
   name: rows(Text, MAX_USERS_PER_CUSTOMER + 1),
   email: rows(Text, MAX_USERS_PER_CUSTOMER + 1),
   groupId: rows(OptionalId, MAX_USERS_PER_CUSTOMER + 1),
+  certificate: rows(RowIndex, MAX_USERS_PER_CUSTOMER + 1),
+  retrievalPassword: rows(RetrievalPassword, MAX_USERS_PER_CUSTOMER + 1),
   action: Type.Optional(Type.Literal('confirm')),
 }, { additionalProperties: false });
 /** The ticked users of ユーザー一覧 (編集, 削除, パスワード再設定). */
@@ -115,4 +124,17 @@ export const BusinessIdApplyBody = Type.Object({
   ...CsrfField,
   certificate: Type.Optional(Type.Union([Type.Literal('yes'), Type.Literal('no')])),
   agree: Checkbox,
+}, { additionalProperties: false });
+
+/** ログイン方法の変更 (お客さま情報 → セキュリティ): ユーザーID / 電子証明書. */
+export const LoginMethodBody = Type.Object({
+  ...CsrfField,
+  loginMethod: Type.Optional(Type.Union([Type.Literal('password'), Type.Literal('certificate')])),
+}, { additionalProperties: false });
+
+/** The master's own 電子証明書発行（再発行） in お客さま情報. */
+export const MasterCertificateBody = Type.Object({
+  ...CsrfField,
+  certificate: Checkbox,
+  retrievalPassword: RetrievalPassword,
 }, { additionalProperties: false });

@@ -1,5 +1,6 @@
 import { RESET_CODE_TTL_MINUTES } from '../../auth/passwords.service.ts';
 import { MAIL_TOKEN_TTL_MINUTES } from '../../business-id/confirmations.service.ts';
+import { RETRIEVAL_PASSWORD_MIN_LENGTH } from '../../certificates/orders.ts';
 import { defineTexts } from '../../shared/i18n.ts';
 
 /** 1万円 in yen: the screens take and show limits in 万円 (seed 003 §3-1), the domain keeps yen. */
@@ -196,6 +197,11 @@ export const BUSINESS_ID_TEXTS = defineTexts({
       { ja: '操作メニューより、ユーザー追加・編集・削除、ログインパスワード・取引パスワードの再設定（ロック解除）ができます。', en: 'Add, edit and delete users and reset (unlock) their passwords from the operations menu.' },
       { ja: 'グループや権限の設定は、グループ一覧よりお手続きください。', en: 'Set groups and rights in the group list.' },
     ],
+    // Seed 003 §4 (ユーザー一覧, ※): shown while the certificate service is in use.
+    certificateUsage: {
+      ja: '電子証明書の新規発行は、操作メニューの「ユーザー追加」、再発行は「ユーザー編集」よりお手続きください。',
+      en: 'Order a new certificate with ユーザー追加 (add users), a re-issue with ユーザー編集 (edit users), in the operations menu.',
+    },
   },
 
   userForm: {
@@ -217,6 +223,31 @@ export const BUSINESS_ID_TEXTS = defineTexts({
       en: `The form holds at most ${n} rows; no more can be added. To add more users, confirm these first, then add the rest.`,
     }),
     note: { ja: '※ユーザー登録・編集した内容は、手続き後すぐに反映されます。', en: 'Changes take effect as soon as they are confirmed.' },
+    // Seed 003 §4-1/§4-2 (電子証明書を利用する場合): the ordering checkbox and its password under each row.
+    introWithCertificate: (n: number) => ({
+      ja: `あと${n}ユーザー登録できます。証明書取得用パスワードとは、ユーザーが、電子証明書の発行手続きをする際に入力する専用パスワードです。ユーザーID・仮ログインパスワード、電子証明書の発行URLは、以下の登録されたメールアドレス宛に送信されます。`,
+      en: `${n} more users can be added. The certificate retrieval password is the password a user enters to retrieve their certificate. User IDs, temporary login passwords and the certificate retrieval URLs are mailed to the addresses below.`,
+    }),
+    certificateOrder: { ja: '電子証明書発行（再発行）', en: 'Issue (re-issue) a certificate' },
+    retrievalPassword: { ja: '証明書取得用パスワード', en: 'Certificate retrieval password' },
+    retrievalPasswordHint: { ja: `英数${RETRIEVAL_PASSWORD_MIN_LENGTH}文字以上`, en: `${RETRIEVAL_PASSWORD_MIN_LENGTH} or more letters or digits` },
+    retrievalPasswordAgain: {
+      ja: '証明書取得用パスワードは保存されません。電子証明書発行（再発行）を選択した行は、証明書取得用パスワードをもう一度入力してください。',
+      en: 'Retrieval passwords are not kept: enter them again on the rows with a certificate (re)issue.',
+    },
+    needPassword: (row: number) => ({ ja: `${row}行目: 証明書取得用パスワードを入力してください。`, en: `Row ${row}: enter the certificate retrieval password.` }),
+    cautionHeading: { ja: '<電子証明書をご利用の場合のご注意>', en: 'When using client certificates' },
+    cautions: [
+      { ja: '電子証明書を利用する場合、全ユーザーが電子証明書によるログインに変わります。必ず事前に周知徹底してください。', en: 'With certificates, every user logs in by certificate: tell your users beforehand.' },
+      {
+        ja: '電子証明書のインストール後、【お客さま情報(申込・設定)】-【セキュリティ】よりログイン方法を「電子証明書」に変更してください。',
+        en: 'Once the certificates are installed, set the login method to 電子証明書 in お客さま情報（申込・設定） - セキュリティ.',
+      },
+      {
+        ja: 'ログイン方法の変更後は、当社取引用スマートフォンアプリもあわせてご利用いただけなくなります。電子証明書がインストールされている端末以外からのログインはできませんので、十分にご注意ください。',
+        en: 'After the change the smartphone app can no longer be used, and only devices with a certificate installed can log in.',
+      },
+    ],
   },
 
   /** The confirmation screen: title and button per kind of change, and what each change will do. */
@@ -233,7 +264,33 @@ export const BUSINESS_ID_TEXTS = defineTexts({
       'business_id.apply': { title: { ja: '入力内容の確認', en: 'Confirm your application' }, button: { ja: '申込', en: 'Apply' } },
       'business_id.cancel': { title: { ja: 'ビジネスID管理 解約確認', en: 'Cancel Business ID management: confirm' }, button: { ja: '解約申込', en: 'Cancel the service' } },
       'certificate_service.cancel': { title: { ja: '電子証明書 解約確認', en: 'Cancel the certificate service: confirm' }, button: { ja: '解約申込', en: 'Cancel the service' } },
+      'certificate_service.apply': { title: { ja: '入力内容の確認', en: 'Confirm your application' }, button: { ja: '申込', en: 'Apply' } },
+      'login_method.change': { title: { ja: 'ログイン方法の変更 確認', en: 'Change the login method: confirm' }, button: { ja: '変更', en: 'Change' } },
+      'certificate.order_master': { title: { ja: '電子証明書発行（再発行） 確認', en: 'Order a certificate: confirm' }, button: { ja: '申込', en: 'Order' } },
     },
+    certificateOrder: { ja: '電子証明書発行（再発行）', en: 'Certificate (re)issue' },
+    certificateOrdered: { ja: 'あり', en: 'Yes' },
+    certificateOrderMail: {
+      ja: '電子証明書発行（再発行）を選択したユーザーには、電子証明書の取得用URLを記載した「電子証明書取得のお願い」がメールで送信されます。証明書取得用パスワードはメールに記載されませんので、ユーザーにお伝えください。',
+      en: 'Each user with a certificate (re)issue is mailed 電子証明書取得のお願い with the retrieval URL. The retrieval password is not in the mail: tell it to the user yourself.',
+    },
+    reissueNote: {
+      ja: '再発行の場合、現在の電子証明書は新しい電子証明書の取得時に失効します。',
+      en: 'For a re-issue, the current certificate is revoked when the new one is retrieved.',
+    },
+    certificateApplyIntro: { ja: '下記のとおり、申し込みます。', en: 'You are applying as follows.' },
+    loginMethodIntro: { ja: '下記のとおり、ログイン方法を変更します。', en: 'The login method will be changed as follows.' },
+    loginMethodLabel: { ja: 'ログイン方法', en: 'Login method' },
+    loginMethods: {
+      password: { ja: 'ユーザーID', en: 'User ID and password' },
+      certificate: { ja: '電子証明書', en: 'Client certificate' },
+    },
+    loginMethodEffect: {
+      ja: '変更後のログイン方法は、すべてのユーザーの次回ログインから適用されます。ログイン中のユーザーはそのままご利用いただけます。',
+      en: 'The new login method applies to every user from their next login; users logged in now are not affected.',
+    },
+    masterCertificateIntro: { ja: '下記のとおり、取引責任者の電子証明書発行（再発行）を申し込みます。', en: 'A certificate is ordered for the master user as follows.' },
+
     groupUpdateNote: { ja: '変更は、このグループのユーザーの次回の操作・API呼び出しから反映されます。', en: 'The change applies from the next operation or API call of this group’s users.' },
     groupDeletePrompt: { ja: 'よろしければ「削除」ボタンをクリックしてください。', en: 'Press Delete to go ahead.' },
     groupDeleteWarning: {
@@ -325,7 +382,15 @@ export const BUSINESS_ID_TEXTS = defineTexts({
           en: 'The users have been added. Each new user has been mailed their user ID and temporary login password.',
         },
       },
-      'user.update': { title: { ja: 'ユーザー登録・編集 完了', en: 'Add or edit users: done' }, text: { ja: 'ユーザー登録・編集が完了しました。', en: 'The users have been changed.' } },
+      'user.update': {
+        title: { ja: 'ユーザー登録・編集 完了', en: 'Add or edit users: done' },
+        text: { ja: 'ユーザー登録・編集が完了しました。', en: 'The users have been changed.' },
+        // Seed 003 §4-1 完了画面: said when a certificate was ordered.
+        certificateNote: {
+          ja: 'ユーザーの追加や電子証明書を発行された場合は、ユーザーのメールアドレス宛にメールが送信されていますので、ご確認ください。',
+          en: 'Users who were added or had a certificate ordered have been mailed at their addresses.',
+        },
+      },
       'user.delete': { title: { ja: 'ビジネスID管理 ユーザー削除 完了', en: 'Delete users: done' }, text: { ja: 'ユーザー削除が完了しました。', en: 'The users have been deleted.' } },
       'password.login_reset': {
         title: { ja: 'ログインパスワード再設定（ロック解除） 受付完了', en: 'Reset login password (unlock): accepted' },
@@ -373,6 +438,25 @@ export const BUSINESS_ID_TEXTS = defineTexts({
         ],
       },
       'business_id.cancel': { title: { ja: 'ビジネスID管理の解約 完了', en: 'Business ID management: cancelled' }, text: { ja: 'ビジネスID管理を解約しました。', en: 'Business ID management has been cancelled.' } },
+      'certificate_service.apply': {
+        title: { ja: '電子証明書 利用申込完了', en: 'Certificate service: application complete' },
+        text: { ja: '上記サービスをご利用いただけるようになりました。', en: 'The service is now available.' },
+        note: {
+          ja: '【ユーザー一覧】の[操作メニュー]より「ユーザー追加」または「ユーザー編集」を選択し、【ユーザー登録・編集】で電子証明書の発行手続きをしてください。電子証明書のインストール後、【お客さま情報（申込・設定）】-【セキュリティ】より、ログイン方法を「電子証明書」に変更します。',
+          en: 'Order the certificates in ユーザー登録・編集 (add or edit users). Once they are installed, set the login method to 電子証明書 in お客さま情報（申込・設定） - セキュリティ.',
+        },
+      },
+      'login_method.change': {
+        title: { ja: 'ログイン方法の変更 完了', en: 'Login method changed' },
+        text: { ja: 'ログイン方法を変更しました。すべてのユーザーの次回ログインから適用されます。', en: 'The login method has been changed. It applies to every user from their next login.' },
+      },
+      'certificate.order_master': {
+        title: { ja: '電子証明書発行（再発行） 完了', en: 'Certificate ordered' },
+        text: {
+          ja: '電子証明書の発行を受け付けました。ご登録のメールアドレス宛に「電子証明書取得のお願い」が送信されていますので、ご確認ください。',
+          en: 'The certificate has been ordered. 電子証明書取得のお願い has been mailed to your address.',
+        },
+      },
       'certificate_service.cancel': {
         title: { ja: '電子証明書 解約受付完了', en: 'Certificate service: cancellation accepted' },
         text: { ja: '上記サービスの解約申込を受け付けました。', en: 'The cancellation has been accepted.' },

@@ -36,6 +36,9 @@ const SCREENS: Record<ChangeKind, { back: string; next: string; nextLabel: 'toGr
   'business_id.apply': { back: `${SETTINGS}/business-id/apply?`, next: GROUPS, nextLabel: 'toGroups' },
   'business_id.cancel': { back: `${SETTINGS}?`, next: SETTINGS, nextLabel: 'close' },
   'certificate_service.cancel': { back: `${SETTINGS}?`, next: SETTINGS, nextLabel: 'close' },
+  'certificate_service.apply': { back: `${SETTINGS}?`, next: SETTINGS, nextLabel: 'close' },
+  'login_method.change': { back: `${SETTINGS}/security?`, next: `${SETTINGS}/security`, nextLabel: 'close' },
+  'certificate.order_master': { back: `${SETTINGS}?`, next: SETTINGS, nextLabel: 'close' },
 };
 
 /** 戻る of a confirmation: its entry screen, told which change to show again. */

@@ -54,7 +54,7 @@ t.test('concurrent wrong passwords lock exactly once', async (t) => {
 });
 
 t.test('a certificate customer is refused ID/password with a pointer to certificate login', async (t) => {
-  const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+  const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
   await db.updateTable('customers').set({ certificate_service_status: 'active', login_method: 'certificate' }).where('id', '=', corp.id).execute();
   t.same(await login('1000000001', 'Aozora2024'), { ok: false, reason: 'certificate_required' });
   t.same(await login('1000000001', 'wrong'), { ok: false, reason: 'invalid_credentials' }, 'only after the right password');

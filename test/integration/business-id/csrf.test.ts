@@ -13,7 +13,7 @@ const smtp = await startSmtpSink(t);
 const { app, database } = await buildTestApp(t, { env: { SMTP_URL: smtp.url, DEV_MAILBOX: 'false' } });
 const { db } = database;
 await seedDemoData(db, { today: '2026-11-20' });
-const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
 const groupId = (await db.selectFrom('groups').select('id').where('customer_id', '=', corp.id).where('name', '=', '振込').executeTakeFirstOrThrow()).id;
 const userId = (await db.selectFrom('users').select('id').where('login_id', '=', '1000000002').executeTakeFirstOrThrow()).id;
 

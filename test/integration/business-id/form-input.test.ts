@@ -14,7 +14,7 @@ const { app, database } = await buildTestApp(t, { env: { SMTP_URL: smtp.url, DEV
 const { db } = database;
 await seedDemoData(db, { today: '2026-11-20' });
 const MASTER_MAIL = 'taro.aozora@aozora-shoji.example';
-const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
 const G = (await db.selectFrom('groups').select('id').where('customer_id', '=', corp.id).where('name', '=', '振込').executeTakeFirstOrThrow()).id;
 const acc = (await db.selectFrom('accounts').select('id').where('customer_id', '=', corp.id).where('account_type_code', '=', '01').executeTakeFirstOrThrow()).id;
 

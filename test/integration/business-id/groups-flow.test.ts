@@ -16,7 +16,7 @@ const { db } = database;
 await seedDemoData(db, { today: '2026-11-20' });
 const MASTER = { id: '1000000001', pw: 'Aozora2024', tx: 'Torihiki2024', mail: 'taro.aozora@aozora-shoji.example' };
 const ADMIN = { id: '1000000004', pw: 'User3pass2024', tx: 'User3tx2024', mail: 'naoko.takahashi@aozora-shoji.example' };
-const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
 const accounts = await db.selectFrom('accounts').select(['id', 'account_number']).where('customer_id', '=', corp.id).where('account_type_code', '=', '01').orderBy('account_number').execute();
 const [acc88, acc658] = [accounts.find((a) => a.account_number === '1000088')!, accounts.find((a) => a.account_number === '1000658')!];
 const groupId = async (name: string) => (await db.selectFrom('groups').select('id').where('customer_id', '=', corp.id).where('name', '=', name).executeTakeFirst())?.id;

@@ -95,7 +95,7 @@ t.test('updateGroup refuses on its own what the screens already check (defence i
   const { updateGroup, readGroup } = await import('../../../src/business-id/groups.service.ts');
   const { db } = await createTestDatabase(t);
   await seedDemoData(db, { today: '2026-11-20' });
-  const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+  const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
   const groups = await db.selectFrom('groups').select(['id', 'name']).where('customer_id', '=', corp.id).orderBy('name').execute();
   const none: GroupPermissions = { accounts: [], approval: { authority: false }, timeDeposit: { inquiry: false, operate: false }, fx: { inquiry: false, operate: false }, other: { ...NO_OTHER_RIGHTS } };
   const base = { customerId: corp.id, groupId: groups[0]!.id, name: 'ok', permissions: none };

@@ -17,7 +17,7 @@ const { db } = database;
 await seedDemoData(db, { today: '2026-11-20' });
 const MASTER = { id: '1000000001', pw: 'Aozora2024', tx: 'Torihiki2024', mail: 'taro.aozora@aozora-shoji.example' };
 const ADMIN = { id: '1000000004', pw: 'User3pass2024', tx: 'User3tx2024', mail: 'naoko.takahashi@aozora-shoji.example' };
-const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
 const groupId = async (name: string) => (await db.selectFrom('groups').select('id').where('customer_id', '=', corp.id).where('name', '=', name).executeTakeFirstOrThrow()).id;
 const user = (login: string) => db.selectFrom('users').selectAll().where('login_id', '=', login).executeTakeFirstOrThrow();
 const G_TRANSFER = await groupId('振込');

@@ -14,20 +14,21 @@ t.test('seeding an empty database inserts the demo data and reports it', async (
   const started = performance.now();
   const summary = await seedDemoData(db, { today: TODAY });
   t.comment(`seeded in ${Math.round(performance.now() - started)} ms`);
-  t.match(summary, { today: TODAY, customers: 2, accounts: 5, groups: 3, groupAccountRights: 3, users: 5, partners: 1 });
+  t.match(summary, { today: TODAY, customers: 3, accounts: 6, groups: 3, groupAccountRights: 3, users: 6, partners: 1 });
   t.ok(summary.transactions > 300, `${summary.transactions} statement lines`);
   t.equal(await hasDemoData(db), true, 'demo data after');
 });
 
-t.test('the two customers are exactly those of the demo contract', async (t) => {
+t.test('the three customers are exactly those of the demo contract', async (t) => {
   const rows = await db.selectFrom('customers').select(['name', 'kind', 'business_id_status', 'certificate_service_status', 'login_method']).orderBy(byteOrder('name')).execute();
   t.same(rows, [
+    { name: '株式会社みどり製作所', kind: 'corporate', business_id_status: 'active', certificate_service_status: 'active', login_method: 'certificate' },
     { name: '青空 花子', kind: 'individual', business_id_status: 'none', certificate_service_status: 'none', login_method: 'password' },
     { name: '青空商事株式会社', kind: 'corporate', business_id_status: 'active', certificate_service_status: 'none', login_method: 'password' },
   ]);
 });
 
-t.test('the five accounts have their numbers, kinds, owners and PINs', async (t) => {
+t.test('the six accounts have their numbers, kinds, owners and PINs', async (t) => {
   const rows = await db
     .selectFrom('accounts')
     .innerJoin('customers', 'customers.id', 'accounts.customer_id')
@@ -40,11 +41,12 @@ t.test('the five accounts have their numbers, kinds, owners and PINs', async (t)
       { public_id: '100012000123', owner: '青空 花子', branch_code: '100', branch_name: '本店営業部', account_type_code: '01', account_number: '2000123', is_primary: true, currency: 'JPY', pin_failed_count: 0, pin_locked_at: null },
       { public_id: '101011000088', owner: '青空商事株式会社', branch_code: '101', branch_name: '法人営業部', account_type_code: '01', account_number: '1000088', is_primary: true, currency: 'JPY', pin_failed_count: 0, pin_locked_at: null },
       { public_id: '101011000658', owner: '青空商事株式会社', branch_code: '101', branch_name: '法人営業部', account_type_code: '01', account_number: '1000658', is_primary: false, currency: 'JPY', pin_failed_count: 0, pin_locked_at: null },
+      { public_id: '101013000111', owner: '株式会社みどり製作所', branch_code: '101', branch_name: '法人営業部', account_type_code: '01', account_number: '3000111', is_primary: true, currency: 'JPY', pin_failed_count: 0, pin_locked_at: null },
       { public_id: '101111000771', owner: '青空商事株式会社', branch_code: '101', branch_name: '法人営業部', account_type_code: '11', account_number: '1000771', is_primary: false, currency: 'JPY', pin_failed_count: 0, pin_locked_at: null },
       { public_id: '101511000995', owner: '青空商事株式会社', branch_code: '101', branch_name: '法人営業部', account_type_code: '51', account_number: '1000995', is_primary: false, currency: 'USD', pin_failed_count: 0, pin_locked_at: null },
     ],
   );
-  const pins: Record<string, string> = { '1000088': '7392', '1000658': '5816', '1000771': '6043', '1000995': '3178', '2000123': '2580' };
+  const pins: Record<string, string> = { '1000088': '7392', '1000658': '5816', '1000771': '6043', '1000995': '3178', '2000123': '2580', '3000111': '4417' };
   for (const r of rows) {
     t.ok(await verifySecret(r.inquiry_pin_hash!, pins[r.account_number]!), `PIN of ${r.account_number} verifies`);
     t.notOk(await verifySecret(r.inquiry_pin_hash!, '0000'), `a wrong PIN for ${r.account_number} does not`);
@@ -65,6 +67,7 @@ t.test('the users have their login IDs, roles, groups and passwords', async (t) 
     ['1000000003', '青空商事株式会社', 'member', '振込', 'User2pass2024', 'User2tx2024'],
     ['1000000004', '青空商事株式会社', 'member', 'グループユーザー', 'User3pass2024', 'User3tx2024'],
     ['2000000001', '青空 花子', 'master', null, 'Hanako2024', 'Hanakotx2024'],
+    ['3000000001', '株式会社みどり製作所', 'master', null, 'Midori2024', 'Midoritx2024'],
   ] as const;
   t.same(
     rows.map((r) => [r.login_id, r.customer, r.role, r.group, r.status, r.deleted_at]),
@@ -159,7 +162,7 @@ t.test('two fresh databases seeded for the same day have identical statements', 
   const other = await createTestDatabase(t);
   // Two starters at once (the advisory lock): one inserts everything, the other finds it there.
   const runs = await Promise.all([seedDemoData(other.db, { today: TODAY }), seedDemoData(other.db, { today: TODAY })]);
-  t.same(runs.map((r) => r.users).sort(), [0, 5], 'the demo data is inserted once');
+  t.same(runs.map((r) => r.users).sort(), [0, 6], 'the demo data is inserted once');
   t.same(await statements(other.db), await statements(db));
 });
 

@@ -39,7 +39,7 @@ t.test('the demo client is registered for the demo partner, its key kept in DATA
   const row = await db.selectFrom('oauth_clients as c').innerJoin('partners as p', 'p.id', 'c.partner_id')
     .select(['c.metadata', 'c.allowed_scopes', 'c.show_business_selection', 'p.service_name']).where('c.client_id', '=', DEMO_CLIENT_ID).executeTakeFirstOrThrow();
   t.equal(row.service_name, 'かんたん家計簿');
-  t.same(row.allowed_scopes, ['openid', 'offline_access', 'balances', 'transactions']);
+  t.same(row.allowed_scopes, ['openid', 'offline_access', 'balances', 'transactions', 'transfers']);
   t.equal(row.show_business_selection, true);
   const md = row.metadata as Record<string, unknown>;
   t.same(md.redirect_uris, [`${server.issuer}/demo/callback`]);

@@ -69,7 +69,7 @@ t.test('a customer whose login method is certificate is refused with a pointer t
   t.equal((await auditRows(fresh.database.db, 'login.success')).length, 0);
 });
 
-t.test('the 電子証明書ログイン button continues on the mutual-TLS origin, which says certificate login is not available yet', async (t) => {
+t.test('the 電子証明書ログイン button continues on the mutual-TLS origin, which says when no certificate was presented', async (t) => {
   const tc = await insertTestClient(db);
   const { b } = await startJourney(server, tc);
   const uid = b.uid;
@@ -79,9 +79,9 @@ t.test('the 電子証明書ログイン button continues on the mutual-TLS origi
   t.equal(r.status, 303);
   t.equal(r.location, `${server.mtlsUrl}/interaction/${uid}/certificate`);
   const page = await server.fetch(r.location!, { headers: { accept: 'text/html', 'accept-language': 'ja' } });
-  t.equal(page.status, 200);
+  t.equal(page.status, 403);
   const html = await page.text();
-  t.match(html, '電子証明書によるログインは現在準備中です。');
+  t.match(html, '電子証明書が提示されませんでした。');
   t.match(html, '<html lang="ja">');
   t.notMatch(page.headers.get('content-security-policy') ?? 'missing', /unsafe-inline|missing/, 'a strict CSP there too');
   t.match(html, `href="${server.issuer}/interaction/${uid}"`, 'a way back to the journey');

@@ -7,7 +7,7 @@ import { createTestDatabase } from '../../helpers/database.ts';
 
 const { db } = await createTestDatabase(t);
 await seedDemoData(db, { today: '2026-11-20' });
-const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
 const user = (loginId: string) => db.selectFrom('users').select(['id', 'login_id']).where('login_id', '=', loginId).executeTakeFirstOrThrow();
 
 t.test('jstDayStart: the instant a Japanese calendar day begins, and only for real days', async (t) => {

@@ -173,7 +173,7 @@ t.test('a user locked by an administrator loses the session at once', async (t) 
 });
 
 t.test('初回ログイン時の設定 comes before anything else and enforces the password rules', async (t) => {
-  const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+  const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
   const group = await db.selectFrom('groups').select('id').where('customer_id', '=', corp.id).where('name', '=', '振込').executeTakeFirstOrThrow();
   const created = await createUser(db, { customerId: corp.id, groupId: group.id, name: '新人', email: 'new@example.test', initialPassword: 'Temp12345x' });
   const c = new IbClient(app);
@@ -217,7 +217,7 @@ t.test('初回ログイン時の設定 comes before anything else and enforces t
 });
 
 t.test('setup without a login password change keeps the login password', async (t) => {
-  const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+  const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
   const group = await db.selectFrom('groups').select('id').where('customer_id', '=', corp.id).where('name', '=', '振込').executeTakeFirstOrThrow();
   const created = await createUser(db, { customerId: corp.id, groupId: group.id, name: '二人目', email: 'two@example.test', initialPassword: 'Temp12345y' });
   const c = new IbClient(app);

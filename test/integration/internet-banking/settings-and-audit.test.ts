@@ -14,7 +14,7 @@ const { app, database } = await buildTestApp(t, { env: { SMTP_URL: smtp.url, DEV
 const { db } = database;
 await seedDemoData(db, { today: '2026-11-20' });
 const MASTER = { id: '1000000001', pw: 'Aozora2024', tx: 'Torihiki2024', mail: 'taro.aozora@aozora-shoji.example' };
-const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').executeTakeFirstOrThrow();
+const corp = await db.selectFrom('customers').select('id').where('kind', '=', 'corporate').where('name', '=', '青空商事株式会社').executeTakeFirstOrThrow();
 const customer = () => db.selectFrom('customers').selectAll().where('id', '=', corp.id).executeTakeFirstOrThrow();
 
 const master = new IbClient(app);

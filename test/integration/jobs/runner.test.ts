@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import t from 'tap';
+import { loadBankCa } from '../../../src/certificates/bank-ca.ts';
 import { startJobs, type JobRunner } from '../../../src/jobs/jobs.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { memoryLogSink } from '../../helpers/build-app.ts';
@@ -46,14 +47,15 @@ for (const instance of ['A', 'B']) {
   runners.push(await startJobs({
     db, kind: database.kind, databaseUrl: database.url, logger: createLogger('info', sink.stream),
     deliverMail: async () => { deliveries.push(instance); return new Set<string>(); },
-    config: { publicUrl: 'https://bank.example', consentReminderDays: 7 }, pollingIntervalSeconds: 0.5,
+    config: { publicUrl: 'https://bank.example', consentReminderDays: 7, certRenewalNoticeDays: 30, mtlsPublicUrl: 'https://mtls.bank.example' },
+    bankCa: () => loadBankCa(db, { keyEncryptionKey: Buffer.alloc(32, 7) }), pollingIntervalSeconds: 0.5,
   }));
 }
 const [a, b] = runners as [JobRunner, JobRunner];
 
 t.test(`pg-boss boots on ${database.kind} and stores every sweep's schedule once`, async (t) => {
   const schedules = await sql<{ name: string; cron: string; timezone: string }>`select name, cron, timezone from pgboss.schedule order by name`.execute(db);
-  t.same(schedules.rows.map((s) => s.name), ['consent-expiry-ends', 'consent-expiry-reminders', 'purge-expired'], 'two instances, one schedule each');
+  t.same(schedules.rows.map((s) => s.name), ['certificate-crl', 'certificate-orders-expiry', 'certificate-renewal-notices', 'consent-expiry-ends', 'consent-expiry-reminders', 'purge-expired', 'transfer-executions', 'transfer-expiry'], 'two instances, one schedule each');
   t.ok(schedules.rows.every((s) => s.timezone === 'Asia/Tokyo'));
 });
 
