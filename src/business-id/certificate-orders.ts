@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { RequestContext } from '../audit/audit.repository.ts';
 import type { Database } from '../db/database.ts';
@@ -52,13 +51,10 @@ export async function placeCertificateOrders(
   const ids: string[] = [];
   const now = new Date();
   for (const o of input.orders) {
-    // orderCertificate takes a password in clear, and here only its hash exists: the order is placed with a
-    // random throwaway password and given the administrator's hash in the same transaction, so no reader
-    // ever sees the throwaway one.
+    // The pending change kept only the hash of the password the administrator typed (checked on entry).
     const { orderId } = await orderCertificate(trx, {
-      userId: o.userId, retrievalPassword: randomBytes(24).toString('hex'), orderedByUserId: input.orderedByUserId, now, publicUrl: input.publicUrl, context: input.context,
+      userId: o.userId, retrievalPasswordHash: o.certificate.retrievalPasswordHash, orderedByUserId: input.orderedByUserId, now, publicUrl: input.publicUrl, context: input.context,
     });
-    await trx.updateTable('certificate_orders').set({ retrieval_password_hash: o.certificate.retrievalPasswordHash }).where('id', '=', orderId).execute();
     ids.push(orderId);
   }
   return ids;

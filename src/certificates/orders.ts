@@ -45,10 +45,17 @@ export function retrievalUrl(publicUrl: string, orderId: string): string {
  */
 export async function orderCertificate(
   db: Db,
-  input: { userId: string; retrievalPassword: string; orderedByUserId: string | null; now: Date; publicUrl: string; context?: RequestContext },
+  input: { userId: string; orderedByUserId: string | null; now: Date; publicUrl: string; context?: RequestContext }
+    // The password itself, or (from a confirmed change, which keeps only that) its hash, already checked.
+    & ({ retrievalPassword: string } | { retrievalPasswordHash: string }),
 ): Promise<{ orderId: string; expiresAt: Date }> {
-  assertRetrievalPassword(input.retrievalPassword);
-  const passwordHash = await hashSecret(input.retrievalPassword);
+  let passwordHash: string;
+  if ('retrievalPasswordHash' in input) {
+    passwordHash = input.retrievalPasswordHash;
+  } else {
+    assertRetrievalPassword(input.retrievalPassword);
+    passwordHash = await hashSecret(input.retrievalPassword);
+  }
   return inTransaction(db, async (trx) => {
     const user = await trx
       .selectFrom('users')
