@@ -177,6 +177,6 @@ function landingLinks(config: Readonly<Config>, demo: boolean): LandingLink[] {
     { href: '/ib/login', label: { ja: 'インターネットバンキング ログイン', en: 'Internet banking login' }, description: { ja: 'ビジネスID管理・お客さま情報（申込・設定）・ログイン・操作履歴', en: 'Business ID management, settings, login and operation history' } },
     ...(config.devMailbox ? [{ href: '/dev/mailbox', label: { ja: '開発用メールボックス', en: 'Development mailbox' }, description: { ja: '送信せずに保存したメール', en: 'Mail stored instead of sent' } }] : []),
     // the resource API's documentation (DESIGN §8, §12)
-    { href: '/api/docs', label: { ja: 'APIドキュメント', en: 'API documentation' }, description: { ja: '参照系API（口座・残高・入出金明細）の仕様', en: 'The resource API: accounts, balances, statements' } },
+    { href: '/api/docs', label: { ja: 'APIドキュメント', en: 'API documentation' }, description: { ja: 'API（口座・残高・入出金明細・振込）の仕様', en: 'The resource API: accounts, balances, statements, transfers' } },
   ];
 }

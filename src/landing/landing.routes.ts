@@ -19,10 +19,10 @@ const LANDING_TEXTS = defineTexts({
   heading: { ja: 'renkei — 銀行のためのAPI連携基盤', en: 'renkei — open banking for your bank' },
   lead: {
     ja: 'お客さまは API連携認証 で家計簿・会計アプリと口座を安全に連携でき、法人の管理者さまは ビジネスID管理 で'
-      + 'ユーザーと権限を管理できます。API連携先は参照系APIで残高・明細を取得します。',
+      + 'ユーザーと権限を管理できます。API連携先はAPIで残高・明細を取得し、お客さまの承認を受けて振込を依頼します。',
     en: 'Account holders connect bookkeeping and household-budget apps to their accounts through API連携認証, '
       + 'corporate administrators manage users and rights with ビジネスID管理, and partners read balances and '
-      + 'statements through the resource API.',
+      + 'statements through the API and request transfers that the holder approves.',
   },
   status: { ja: 'システム状態', en: 'System status' },
   readiness: { ja: '稼働確認', en: 'Readiness check' },

@@ -35,7 +35,7 @@ export async function protectedResourceMetadataRoute(fastify: FastifyInstance, o
     authorization_servers: [config.publicUrl],
     scopes_supported: [...BUSINESS_SCOPES],
     bearer_methods_supported: ['header'],
-    resource_name: 'renkei 参照系API',
+    resource_name: 'renkei API（照会・振込）',
     resource_documentation: `${config.publicUrl}/api/docs`,
     tls_client_certificate_bound_access_tokens: true,
     dpop_bound_access_tokens_required: false,
