@@ -7,7 +7,7 @@ import type { Db } from '../db/transaction.ts';
 import { translate, type Lang } from '../shared/i18n.ts';
 import { SITE } from '../shared/site.texts.ts';
 import {
-  approveApplication, getApplication, listApplications, returnApplication, withdrawApplication, type ApplicationRow,
+  approveApplication, getApplication, listApplications, MAX_DECISION_COMMENT, returnApplication, withdrawApplication, type ApplicationRow,
 } from '../transfers/approvals.service.ts';
 import { APPROVAL_REFUSAL_TEXTS, TRANSFER_STATUS_NAMES } from '../transfers/transfer-rules.ts';
 import { APPROVALS_TEXTS } from './approvals.texts.ts';
@@ -34,7 +34,7 @@ const DecisionBody = Type.Object({
   version: Type.String({ pattern: '^[0-9]{1,9}$' }),
   decision: Type.Union([Type.Literal('approve'), Type.Literal('return'), Type.Literal('withdraw')]),
   transactionPassword: Type.String({ minLength: 1, maxLength: 128 }),
-  comment: Type.Optional(FormText(100)),
+  comment: Type.Optional(FormText(MAX_DECISION_COMMENT)),
 });
 
 const FIELD_LABELS = { transactionPassword: APPROVALS_TEXTS.transactionPassword, comment: APPROVALS_TEXTS.comment };

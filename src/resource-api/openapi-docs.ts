@@ -18,15 +18,35 @@ export function securityFor(anyOf: readonly Scope[]): Record<string, string[]>[]
 }
 
 const REQUEST_ID_EXAMPLE = '0f6e8f4c-2b1d-4c8e-9a55-3d2f7b1e6a90';
-const REQUEST_ID = { type: 'string', description: 'このリクエストのID。お問い合わせの際にお知らせください', examples: [REQUEST_ID_EXAMPLE] };
+export const REQUEST_ID = { type: 'string', description: 'このリクエストのID。お問い合わせの際にお知らせください', examples: [REQUEST_ID_EXAMPLE] };
 const RETRY_AFTER = { type: 'string', pattern: '^\\d+$', description: '再試行までの秒数', examples: ['30'] };
-const WWW_AUTHENTICATE = {
+export const WWW_AUTHENTICATE = {
   type: 'string',
   description: 'RFC 6750 §3 / RFC 9449 §7.1 のチャレンジ。error と error_description で理由を示します',
   examples: ['DPoP error="invalid_token", error_description="the access token expired", algs="ES256 PS256 EdDSA"'],
 };
 
-const error = (errorCode: string, errorMessage: string) => ({ value: { errorCode, errorMessage, requestId: REQUEST_ID_EXAMPLE } });
+/** A named example of an error body; `extra` carries a refused transfer's details. */
+export const error = (errorCode: string, errorMessage: string, extra: Record<string, unknown> = {}) =>
+  ({ value: { errorCode, errorMessage, requestId: REQUEST_ID_EXAMPLE, ...extra } });
+
+/** The errors every operation shares, whatever its body: an unknown path, the rate limit, an outage. */
+export const COMMON_ERROR_RESPONSES = {
+  404: {
+    description: 'not_found: パスの誤り (このドキュメントにない操作)',
+    examples: { not_found: error('not_found', 'お探しのページは見つかりませんでした。') },
+  },
+  429: {
+    description: 'rate_limited: クライアントごとの呼び出し回数の上限 (毎分) を超えました。Retry-After の秒数の後に再試行してください',
+    headers: { 'retry-after': RETRY_AFTER },
+    examples: { rate_limited: error('rate_limited', 'リクエストが多すぎます。しばらくしてから再度お試しください。') },
+  },
+  503: {
+    description: 'service_unavailable: 一時的に利用できません。Retry-After の秒数の後に再試行してください',
+    headers: { 'retry-after': RETRY_AFTER },
+    examples: { service_unavailable: error('service_unavailable', 'ただいまサービスをご利用いただけません。しばらくしてから再度お試しください。') },
+  },
+} as const;
 
 /** The error table of DESIGN §8, one response per status, each with its codes as named examples. */
 const ERROR_RESPONSES = {
@@ -55,20 +75,7 @@ const ERROR_RESPONSES = {
       account_forbidden: error('account_forbidden', 'この口座の情報は参照できません。'),
     },
   },
-  404: {
-    description: 'not_found: パスの誤り (このドキュメントにない操作)',
-    examples: { not_found: error('not_found', 'お探しのページは見つかりませんでした。') },
-  },
-  429: {
-    description: 'rate_limited: クライアントごとの呼び出し回数の上限 (毎分) を超えました。Retry-After の秒数の後に再試行してください',
-    headers: { 'retry-after': RETRY_AFTER },
-    examples: { rate_limited: error('rate_limited', 'リクエストが多すぎます。しばらくしてから再度お試しください。') },
-  },
-  503: {
-    description: 'service_unavailable: 一時的に利用できません。Retry-After の秒数の後に再試行してください',
-    headers: { 'retry-after': RETRY_AFTER },
-    examples: { service_unavailable: error('service_unavailable', 'ただいまサービスをご利用いただけません。しばらくしてから再度お試しください。') },
-  },
+  ...COMMON_ERROR_RESPONSES,
 } as const;
 
 /**

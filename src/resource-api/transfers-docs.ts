@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import { COMMON_ERROR_RESPONSES, error, REQUEST_ID, WWW_AUTHENTICATE } from './openapi-docs.ts';
 
 /**
  * What the OpenAPI document says of the 振込 operations beyond their schemas (DESIGN §17): every
@@ -7,18 +8,12 @@ import { Type } from '@sinclair/typebox';
  * `transferErrorDetails` when a transfer is refused), and examples in the shapes of the demo data.
  */
 
-const REQUEST_ID_EXAMPLE = '0f6e8f4c-2b1d-4c8e-9a55-3d2f7b1e6a90';
-const REQUEST_ID = { type: 'string', description: 'このリクエストのID。お問い合わせの際にお知らせください', examples: [REQUEST_ID_EXAMPLE] };
-const RETRY_AFTER = { type: 'string', pattern: '^\\d+$', description: '再試行までの秒数', examples: ['30'] };
-const WWW_AUTHENTICATE = {
-  type: 'string',
+const TRANSFER_CHALLENGE = {
+  ...WWW_AUTHENTICATE,
   description: 'RFC 6750 §3 / RFC 9449 §7.1 のチャレンジ。insufficient_scope のときは必要な scope (transfers) を含みます',
   examples: ['DPoP error="insufficient_scope", scope="transfers", algs="ES256 PS256 EdDSA"'],
 };
 const TransferErrorRef = Type.Unsafe<Record<string, unknown>>(Type.Ref('TransferError'));
-
-const error = (errorCode: string, errorMessage: string, extra: Record<string, unknown> = {}) =>
-  ({ value: { errorCode, errorMessage, requestId: REQUEST_ID_EXAMPLE, ...extra } });
 
 const ERROR_RESPONSES = {
   400: {
@@ -33,35 +28,22 @@ const ERROR_RESPONSES = {
   },
   401: {
     description: 'invalid_token: アクセストークンがない・不正・期限切れ・失効済み (連携解除を含む)、証明書の不一致 / invalid_dpop_proof: DPoP証明の誤り',
-    headers: { 'www-authenticate': { ...WWW_AUTHENTICATE, examples: ['DPoP error="invalid_token", error_description="the access token expired", algs="ES256 PS256 EdDSA"'] } },
+    headers: { 'www-authenticate': { ...TRANSFER_CHALLENGE, examples: ['DPoP error="invalid_token", error_description="the access token expired", algs="ES256 PS256 EdDSA"'] } },
     examples: { invalid_token: error('invalid_token', 'アクセストークンが無効です。') },
   },
   403: {
     description: 'insufficient_scope: スコープ transfers がない / account_forbidden: 連携対象外の口座、または振込・振替の権限がない口座',
-    headers: { 'www-authenticate': WWW_AUTHENTICATE },
+    headers: { 'www-authenticate': TRANSFER_CHALLENGE },
     examples: {
       insufficient_scope: error('insufficient_scope', 'この操作に必要な権限（スコープ）がありません。'),
       account_forbidden: error('account_forbidden', 'この口座の情報は参照できません。'),
     },
   },
-  404: {
-    description: 'not_found: パスの誤り (このドキュメントにない操作)',
-    examples: { not_found: error('not_found', 'お探しのページは見つかりませんでした。') },
-  },
   409: {
     description: 'idempotency_conflict: 同じ Idempotency-Key で内容の違う依頼を受け付け済みです (振込依頼のみ)',
     examples: { idempotency_conflict: error('idempotency_conflict', '同じIdempotency-Keyで異なる内容の依頼を受け付けています。') },
   },
-  429: {
-    description: 'rate_limited: クライアントごとの呼び出し回数の上限 (毎分) を超えました。Retry-After の秒数の後に再試行してください',
-    headers: { 'retry-after': RETRY_AFTER },
-    examples: { rate_limited: error('rate_limited', 'リクエストが多すぎます。しばらくしてから再度お試しください。') },
-  },
-  503: {
-    description: 'service_unavailable: 一時的に利用できません。Retry-After の秒数の後に再試行してください',
-    headers: { 'retry-after': RETRY_AFTER },
-    examples: { service_unavailable: error('service_unavailable', 'ただいまサービスをご利用いただけません。しばらくしてから再度お試しください。') },
-  },
+  ...COMMON_ERROR_RESPONSES,
 } as const;
 
 /**

@@ -191,7 +191,7 @@ export interface DecisionResult {
   mailIds: string[];
 }
 
-const MAX_DECISION_COMMENT = 100;
+export const MAX_DECISION_COMMENT = 100;
 
 /**
  * The 取引パスワード of the acting user, counted like every confirmation (business-id/confirmations.service.ts):
