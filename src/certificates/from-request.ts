@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { issuedByTrustedCa } from './client-trust.ts';
 
 /**
  * The one reader of client certificates (DESIGN §13). On the mutual-TLS listener the certificate comes
@@ -35,4 +36,19 @@ export function presentedCertificate(
 /** RFC 8705 §3.1: the `x5t#S256` confirmation of a certificate — base64url SHA-256 of its DER. */
 export function certificateThumbprint(cert: X509Certificate): string {
   return createHash('sha256').update(cert.raw).digest('base64url');
+}
+
+/**
+ * Whether the presented certificate chains to a trusted CA (`anchors`: the bank's issuing CA and the
+ * partner CAs): on the mutual-TLS listener the handshake decided it (OpenSSL verified against the same
+ * list); through a proxy (RFC 9440) no handshake of ours saw the certificate, so its chain is checked here.
+ */
+export function presentedCertificateTrusted(
+  request: { socket: Socket; headers: IncomingHttpHeaders },
+  opts: { clientCertHeader?: string | undefined; trustedProxies: string[] },
+  anchors: readonly X509Certificate[],
+): boolean {
+  if (!opts.clientCertHeader) return (request.socket as TLSSocket).authorized === true;
+  const cert = presentedCertificate(request, opts);
+  return cert !== undefined && issuedByTrustedCa(cert, anchors);
 }

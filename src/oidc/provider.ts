@@ -1,11 +1,9 @@
 import { hkdfSync, X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import { errors, Provider, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { issuedByTrustedCa } from '../certificates/client-trust.ts';
 import { parseDn, subjectIs } from '../certificates/distinguished-name.ts';
-import { presentedCertificate } from '../certificates/from-request.ts';
+import { presentedCertificate, presentedCertificateTrusted } from '../certificates/from-request.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { BUSINESS_SCOPES_METADATA, findClient } from '../partners/clients.repository.ts';
@@ -88,12 +86,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         tlsClientAuth: true,
         selfSignedTlsClientAuth: false,
         getCertificate: (ctx) => presentedCertificate(ctx, certOpts),
-        // Through a proxy (RFC 9440) no handshake of ours saw the certificate: its chain is checked here.
-        certificateAuthorized: (ctx) => {
-          if (!config.clientCertHeader) return (ctx.socket as TLSSocket).authorized === true;
-          const cert = presentedCertificate(ctx, certOpts);
-          return cert !== undefined && issuedByTrustedCa(cert, deps.clientCas);
-        },
+        certificateAuthorized: (ctx) => presentedCertificateTrusted(ctx, certOpts, deps.clientCas),
         certificateSubjectMatches: (ctx, property, expected) => subjectMatches(presentedCertificate(ctx, certOpts), property, expected),
       },
       registration: {
