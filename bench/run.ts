@@ -17,6 +17,7 @@ import { journeyBenchmark } from './lib/journey-bench.ts';
 import { tokenBenchmark } from './lib/token-report.ts';
 import { apiBenchmark } from './lib/api-bench.ts'; // bench api (helper-8)
 import { transferBenchmark } from './lib/transfer-bench.ts';
+import { clusterBenchmark } from './lib/cluster-bench.ts';
 
 /**
  * `npm run bench -- <name>`: load benchmarks on loopback, each variant beside a baseline measured in
@@ -26,7 +27,7 @@ import { transferBenchmark } from './lib/transfer-bench.ts';
  * for `token` BENCH_WARMUP_SECONDS (default 2), BENCH_MAX_CODES (default 40000), BENCH_TOKEN_ONLY=code,
  * BENCH_CPU_PROF=dir (V8 profile of each measured sample; `node bench/lib/profile-summary.ts dir`) and
  * BENCH_TOKEN_EXPERIMENTS (what-if variants, see bench/lib/token-report.ts); for `journey`
- * BENCH_JOURNEYS (per case, default 5) and BENCH_VERBOSE=1 (every request of the first journey).
+ * BENCH_JOURNEYS (per case, default 5) and BENCH_VERBOSE=1 (every request of the first journey; =2 with its SQL).
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -97,6 +98,10 @@ async function benchmarks(ctx: BenchContext): Promise<Record<string, Benchmark>>
       run: (c) => apiBenchmark(c, renkeiEnv(c)),
     },
     // ---- end of bench api ----
+    cluster: {
+      describe: 'GET /api/v1/accounts/balances (DPoP-bound token) against src/server.ts with WORKERS=1 and WORKERS=2 (node:cluster), one PostgreSQL database',
+      run: (c) => clusterBenchmark(c, renkeiEnv(c)),
+    },
     transfer: {
       describe: 'POST /api/v1/transfer/request (振込依頼: one application each, Idempotency-Key, DPoP-bound token), PostgreSQL',
       run: (c) => transferBenchmark(c, renkeiEnv(c)),

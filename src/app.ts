@@ -15,6 +15,7 @@ import { interactionsRoutes } from './interactions/interactions.routes.ts';
 import { certificateJourneyRoutes } from './interactions/certificate.step.ts';
 import { certificateLoginScreens } from './internet-banking/certificate-login.routes.ts';
 import { createAuthorizationServer } from './oidc/authorization-server.ts';
+import { registerArtifactScope } from './oidc/artifact-scope.ts';
 import { mountProvider } from './oidc/oidc.plugin.ts';
 import { resourceApi } from './resource-api/resource-api.plugin.ts';
 import { landingRoutes, type LandingLink } from './landing/landing.routes.ts';
@@ -118,6 +119,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   // API連携認証 (DESIGN §6–§7): the provider on both origins (mtls_endpoint_aliases on the second),
   // the journey's screens on the main one, certificate login on the mutual-TLS one.
   const provider = deps.provider ?? (await createAuthorizationServer(deps));
+  // Before the provider's middleware: each request's own identity map of protocol artifacts.
+  registerArtifactScope(server);
   await mountProvider(server, provider);
   if (listener === 'main') {
     await app.register(interactionsRoutes, { provider, db: deps.db, config, cookieKeys: deps.secrets.cookieKeys });

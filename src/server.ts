@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
@@ -18,12 +19,17 @@ import { mutualTlsOptions } from './tls/mutual-tls.ts';
 import { caCertificatesPem, loadBankCa } from './certificates/bank-ca.ts';
 import { ensureDemoCertificate } from './certificates/demo-certificate.ts';
 import { armCrashPoint } from './shared/crash-points.ts';
+import { superviseWorkers, WORKER_READY, WORKER_SHUTDOWN } from './cluster.ts';
 
 /**
  * Entry point (the only reader of process.env and the only file that listens): configuration,
- * database, migrations, demo data, TLS, the two HTTPS listeners, and a graceful close.
+ * database, migrations, demo data, TLS, the two HTTPS listeners, and a graceful close. With WORKERS > 1
+ * the first process only supervises (src/cluster.ts) and each of its workers runs all of this.
  */
 async function main(): Promise<void> {
+  // A worker told to stop before it got as far as its graceful close has nothing to close yet.
+  let closeGracefully = (): void => process.exit(0);
+  if (cluster.isWorker) process.on('message', (msg) => msg === WORKER_SHUTDOWN && closeGracefully());
   let config;
   try {
     config = loadConfig(process.env);
@@ -35,7 +41,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  // Workers' lines carry their pid and worker number: which process said what.
+  const logger = cluster.isWorker ? createLogger(config.logLevel).child({ pid: process.pid, worker: cluster.worker!.id }) : createLogger(config.logLevel);
+  if (cluster.isPrimary && config.workers > 1) {
+    superviseWorkers({ count: config.workers, graceMs: config.shutdownGraceMs, logger });
+    return;
+  }
   const secrets = await resolveLocalSecrets(config);
   if (secrets.generated) {
     logger.warn({ file: path.join(config.dataDir, 'secrets.json') },
@@ -83,7 +94,9 @@ async function main(): Promise<void> {
   // Scheduled work (DESIGN §16) starts once the schema is current; instances with JOBS=false only serve.
   const jobsMailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, db: database.db, logger });
   let jobs: Promise<JobRunner> | undefined;
-  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
+  let closing = false;
+  const closer = closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
+    closing = true;
     if (err) logger.error({ err }, 'closing after an unexpected error');
     else logger.info({ signal }, 'shutting down');
     // The sweep in progress finishes (or is abandoned to a retry) before the database closes under it.
@@ -93,12 +106,18 @@ async function main(): Promise<void> {
     await Promise.allSettled(apps.map((a) => a.close()));
     await database.close();
   });
+  // From the cluster primary; ignored when a signal to the whole process group already started the close.
+  closeGracefully = () => {
+    if (!closing) void closer.close();
+  };
 
   await main.listen({ host: config.host, port: config.port });
   await mtls.listen({ host: config.host, port: config.mtlsPort });
   const readyMs = Math.round(performance.now());
   logger.info({ readyMs, main: main.addresses(), mtls: mtls.addresses(), tls: tls.source }, 'renkei ready');
-  process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demoCredentials: config.seedDemoData ? formatDemoCredentials({ certificateFile: demoCertificateFile && path.resolve(demoCertificateFile), publicUrl: config.publicUrl }) : undefined, initialAccessToken: secrets.initialAccessToken }));
+  if (cluster.isWorker) process.send!(WORKER_READY);
+  // Once per cluster: the first worker (a replacement has another id).
+  if (!cluster.isWorker || cluster.worker!.id === 1) process.stdout.write(startupBanner({ config, database: database.kind, tlsSource: tls.source, readyMs, demoCredentials: config.seedDemoData ? formatDemoCredentials({ certificateFile: demoCertificateFile && path.resolve(demoCertificateFile), publicUrl: config.publicUrl }) : undefined, initialAccessToken: secrets.initialAccessToken }));
   // After the listeners: serving does not wait for the scheduler (pg-boss creates or migrates its schema on first start).
   if (config.jobs) {
     jobs = startJobs({

@@ -19,6 +19,8 @@ interface Trace {
   status: number;
   ms: number;
   queries: number;
+  /** With BENCH_VERBOSE=2: the statements the request sent. */
+  sql?: string[];
 }
 
 export interface StepResult {
@@ -42,7 +44,7 @@ export interface StepResult {
  * with BENCH_TRACE=1), driven like test/integration/interactions/journey.test.ts, one request at a time.
  * Two cases: `fresh` (the user's PIN registrations deleted first, so step 3 registers both accounts)
  * and `reuse` (registrations kept, step 3 skipped). Per step: requests, server time, round trips;
- * BENCH_VERBOSE=1 also lists each request of the first journey (server ms, round trips).
+ * BENCH_VERBOSE=1 also lists each request of the first journey (server ms, round trips), =2 with the statements it sent.
  */
 export async function journeyBenchmark(ctx: TokenBenchContext & { cert: string }, renkeiEnv: Record<string, string>) {
   const journeys = Number(process.env.BENCH_JOURNEYS ?? 5);
@@ -54,7 +56,12 @@ export async function journeyBenchmark(ctx: TokenBenchContext & { cert: string }
   const accounts = await db.selectFrom('accounts').select(['id', 'account_number']).execute();
   const pinOf = new Map(accounts.map((a) => [a.id, DEMO_ACCOUNTS.find((d) => d.accountNumber === a.account_number)?.pin]));
 
-  const server: IpcServer = await startIpcServer([process.execPath, path.join(HERE, '../servers/renkei-auth.ts')], { ...renkeiEnv, BENCH_TRACE: '1' });
+  const server: IpcServer = await startIpcServer([process.execPath, path.join(HERE, '../servers/renkei-auth.ts')], {
+    ...renkeiEnv, BENCH_TRACE: '1', ...(process.env.BENCH_VERBOSE === '2' ? { BENCH_TRACE_SQL: '1' } : {}),
+    // Eleven logins of one user from one address in a minute: above the default throttle (10 per login ID),
+    // which answers 429 long before the lockout would; the journeys measure the work of a login, not the limiter.
+    LOGIN_THROTTLE_PER_ADDRESS: '1000', LOGIN_THROTTLE_PER_LOGIN_ID: '1000',
+  });
   const agent = new Agent({ connect: { ca: ctx.cert } });
   try {
     const traces: Trace[] = [];
@@ -77,7 +84,7 @@ export async function journeyBenchmark(ctx: TokenBenchContext & { cert: string }
       const mine = traces.splice(0);
       steps.push({
         step: name, requests: mine.length, serverMs: mine.reduce((a, t) => a + t.ms, 0), roundTrips: q1 - q0,
-        inRequest: mine.reduce((a, t) => a + t.queries, 0), wallMs, paths: mine.map((t) => `${t.method} ${t.path.replace(/\/interaction\/[^/]+/, '/interaction/:uid').replace(/\/authorize\/[^/]+/, '/authorize/:uid')} ${t.status} ${t.ms.toFixed(1)} ms ${t.queries} q`),
+        inRequest: mine.reduce((a, t) => a + t.queries, 0), wallMs, paths: mine.map((t) => `${t.method} ${t.path.replace(/\/interaction\/[^/]+/, '/interaction/:uid').replace(/\/authorize\/[^/]+/, '/authorize/:uid')} ${t.status} ${t.ms.toFixed(1)} ms ${t.queries} q${(t.sql ?? []).map((q) => `\n          ${q.replace(/\s+/g, ' ').slice(0, 220)}`).join('')}`),
       });
     };
 

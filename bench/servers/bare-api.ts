@@ -12,7 +12,7 @@ import { serveIpc } from '../lib/ipc-server.ts';
  * src/resource-api/access-token.ts), one DPoP proof verified with jose's EmbeddedJWK and the same
  * checks as src/resource-api/dpop.ts (typ, alg, public jwk, htm, htu, iat, ath, jkt, jti recorded in
  * PostgreSQL), then the same SQL statements renkei runs for the endpoint (captured from a run with
- * the pg driver's queries logged), sent with pg directly (unnamed statements, as Kysely sends them),
+ * the pg driver's queries logged), sent with pg directly (named statements with BARE_NAMED=1, as renkei sends its hot ones),
  * and a JSON answer with the same fields. No logging, no rate limit, no schemas, no security headers.
  */
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
@@ -31,6 +31,14 @@ const SQL_RATE = 'left join lateral (\n      select er.ttb, er.published_at from
 const SQL_BALANCES = `select "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", a.balance - coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end) filter (where t.transaction_date >= $1::date), 0) as "previous_day_balance", a.balance - coalesce(sum(case when t.transaction_type = 1 then t.amount else -t.amount end), 0) as "previous_month_balance", rate.ttb as "ttb", rate.published_at as "rate_published_at", trunc(a.balance * rate.ttb) as "yen_equivalent" ${ACCESSIBLE.replace('$U', '$2')} left join "transactions" as "t" on "t"."account_id" = "a"."id" and "t"."transaction_date" >= $3 ${SQL_RATE} where "ga"."grant_id" = $5 and ${visible(6)} and "a"."public_id" = $13 group by "a"."id", "a"."public_id", "a"."account_type_code", "a"."currency", "a"."balance", "a"."withdrawable_amount", "a"."is_primary", "a"."account_number", rate.ttb, rate.published_at order by "a"."is_primary" desc, "a"."account_type_code", "a"."account_number"`;
 const SQL_ACCOUNT = `select "a"."id", "a"."public_id", "a"."currency" ${ACCESSIBLE.replace('$U', '$1')} where "ga"."grant_id" = $2 and ${visible(3)} and "a"."public_id" = $10`;
 const SQL_PAGE = 'select "item_key", "transaction_date", "value_date", "transaction_type", "amount", "balance_after", "remarks" from "transactions" where "account_id" = $1 and "transaction_date" >= $2 and "transaction_date" <= $3 order by "item_key" limit $4';
+
+/**
+ * BARE_NAMED=1: every statement sent as a named (prepared) statement, as renkei sends its hot ones
+ * (src/db/prepared-query.ts), so neither side pays PostgreSQL's parse and plan per call. Without it,
+ * unnamed statements: the baseline the issue's first figures were measured against.
+ */
+const NAMED = process.env.BARE_NAMED === '1';
+const query = (name: string, text: string, values: unknown[]) => pool.query(NAMED ? { name, text, values } : { text, values });
 
 // Dates come back as strings, as renkei's pool is configured (DATE → text).
 pg.types.setTypeParser(1082, (v) => v);
@@ -69,7 +77,7 @@ async function authenticate(request: FastifyRequest): Promise<{ grantId: string;
     throw new Refused(401, 'proof claims');
   }
   if (await calculateJwkThumbprint(jwk) !== jkt) throw new Refused(401, 'jkt');
-  const fresh = await pool.query(SQL_JTI, [createHash('sha256').update(`${jkt}:${p.jti}`).digest('hex'), 70]);
+  const fresh = await query('jti', SQL_JTI, [createHash('sha256').update(`${jkt}:${p.jti}`).digest('hex'), 70]);
   if (fresh.rowCount !== 1) throw new Refused(401, 'replay');
   return grantOf(at as typeof at & { grant_id: string; client_id: string; scope: string });
 }
@@ -95,7 +103,7 @@ async function authenticateCertificateBound(request: FastifyRequest) {
 }
 
 async function grantOf(at: { grant_id: unknown; client_id: unknown; scope: unknown }) {
-  const g = (await pool.query(SQL_GRANT, [at.grant_id])).rows[0] as { id: string; user_id: string; client_id: string; active: boolean; user_active: boolean } | undefined;
+  const g = (await query('grant', SQL_GRANT, [at.grant_id])).rows[0] as { id: string; user_id: string; client_id: string; active: boolean; user_active: boolean } | undefined;
   if (!g || g.client_id !== at.client_id || !g.active || !g.user_active) throw new Refused(401, 'grant');
   return { grantId: g.id, userId: g.user_id, scope: new Set(String(at.scope).split(' ')) };
 }
@@ -125,7 +133,7 @@ function routes(app: (typeof apps)[number]): void {
     const auth = await authenticate(request);
     if (!auth.scope.has('balances')) throw new Refused(403, 'scope');
     const b = base();
-    const rows = (await pool.query(SQL_BALANCES, [b.baseDate, auth.userId, `${b.baseDate.slice(0, 8)}01`, new Date(), auth.grantId, ...VISIBLE_PARAMS, request.query.accountId])).rows as
+    const rows = (await query('balances', SQL_BALANCES, [b.baseDate, auth.userId, `${b.baseDate.slice(0, 8)}01`, new Date(), auth.grantId, ...VISIBLE_PARAMS, request.query.accountId])).rows as
       { public_id: string; account_type_code: string; currency: string; balance: string; withdrawable_amount: string; previous_day_balance: string; previous_month_balance: string; ttb: string | null; yen_equivalent: string | null }[];
     if (rows.length === 0) throw new Refused(403, 'account');
     // The same per-科目 shapes as renkei (GMO's rules); the bench reads ordinary yen accounts.
@@ -146,9 +154,9 @@ function routes(app: (typeof apps)[number]): void {
     const auth = await authenticate(request);
     if (!auth.scope.has('transactions')) throw new Refused(403, 'scope');
     const { accountId, dateFrom, dateTo } = request.query;
-    const account = (await pool.query(SQL_ACCOUNT, [auth.userId, auth.grantId, ...VISIBLE_PARAMS, accountId])).rows[0] as { id: string; public_id: string; currency: string } | undefined;
+    const account = (await query('account', SQL_ACCOUNT, [auth.userId, auth.grantId, ...VISIBLE_PARAMS, accountId])).rows[0] as { id: string; public_id: string; currency: string } | undefined;
     if (!account) throw new Refused(403, 'account');
-    const rows = (await pool.query(SQL_PAGE, [account.id, dateFrom, dateTo, 501])).rows as
+    const rows = (await query('page', SQL_PAGE, [account.id, dateFrom, dateTo, 501])).rows as
       { item_key: string; transaction_date: string; value_date: string; transaction_type: number; amount: string; balance_after: string; remarks: string }[];
     const hasNext = rows.length > 500;
     const page = hasNext ? rows.slice(0, 500) : rows;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
 import { sql } from 'kysely';
@@ -25,10 +24,19 @@ import { mintCodes, type MintSpec } from '../lib/mint-codes.ts';
  * statements, BEGIN/COMMIT of transactions), the unit a network round trip to PostgreSQL costs.
  */
 let queries = 0;
+// BENCH_TRACE_SQL=1: each trace also carries the statements' text (which round trips a request made).
+const sqlTexts: string[] | undefined = process.env.BENCH_TRACE_SQL === '1' ? [] : undefined;
 const clientProto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
 const originalQuery = clientProto.query;
 clientProto.query = function countedQuery(this: unknown, ...args: unknown[]) {
   queries++;
+  if (sqlTexts) {
+    const q = args[0];
+    const values = Array.isArray(args[1]) ? args[1] : (q as { values?: unknown[] } | undefined)?.values;
+    // The first parameter too: for oidc_payloads statements it names the model.
+    const first = typeof values?.[0] === 'string' && values[0].length <= 40 ? ` -- $1=${values[0]}` : '';
+    sqlTexts.push(`${typeof q === 'string' ? q : String((q as { text?: string }).text ?? '?')}${first}`);
+  }
   return originalQuery.apply(this, args);
 };
 
@@ -52,14 +60,15 @@ if (process.env.BENCH_TRACE === '1') {
   main.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const t0 = process.hrtime.bigint();
     const q0 = queries;
+    const s0 = sqlTexts?.length ?? 0;
     res.once('finish', () => {
       const path = (req.url ?? '/').split('?')[0]!;
-      process.send!({ type: 'trace', method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6, queries: queries - q0, location: res.getHeader('location') ?? null });
+      const statements = sqlTexts?.slice(s0);
+      process.send!({ type: 'trace', method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6, queries: queries - q0, location: res.getHeader('location') ?? null, ...(statements ? { sql: statements } : {}) });
     });
   });
 }
 
-applyExperiments((process.env.BENCH_EXPERIMENT ?? '').split(',').filter(Boolean));
 
 // BENCH_RESET_PAYLOADS=1 (bench token): every sample starts from an empty oidc_payloads table, as a
 // long-running server's cleanup (src/oidc/payload-cleanup.ts) would keep it, instead of inheriting the
@@ -68,43 +77,6 @@ applyExperiments((process.env.BENCH_EXPERIMENT ?? '').split(',').filter(Boolean)
 if (process.env.BENCH_RESET_PAYLOADS === '1') {
   await database.db.deleteFrom('oidc_payloads').execute();
   await sql`vacuum analyze oidc_payloads`.execute(database.db);
-}
-
-/**
- * What-if variants for the report, never the default: each simulates one proposed change in src/
- * so its gain is measured rather than guessed.
- * - client-cache: Client adapter `find` answered from memory for 30 s (src/oidc/adapter.ts clientAdapter).
- * - replay-1rt: ReplayDetection.unique as one INSERT … ON CONFLICT instead of find + upsert (two round trips).
- */
-function applyExperiments(names: string[]): void {
-  for (const name of names) {
-    if (name === 'client-cache') {
-      const adapter = (provider.Client as unknown as { adapter: { find(id: string): Promise<unknown> } }).adapter;
-      const find = adapter.find.bind(adapter);
-      const cache = new Map<string, { at: number; value: Promise<unknown> }>();
-      adapter.find = (id) => {
-        const hit = cache.get(id);
-        if (hit && Date.now() - hit.at < 30_000) return hit.value;
-        const value = find(id);
-        cache.set(id, { at: Date.now(), value });
-        return value;
-      };
-    } else if (name === 'replay-1rt') {
-      (provider.ReplayDetection as unknown as { unique(iss: string, jti: string, exp: number): Promise<boolean> }).unique = async (iss, jti, exp) => {
-        const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
-        const now = Math.floor(Date.now() / 1000);
-        const r = await database.db.insertInto('oidc_payloads')
-          .values({ model: 'ReplayDetection', id, payload: JSON.stringify({ iat: now, exp, kind: 'ReplayDetection', jti: id, iss }), expires_at: new Date(exp * 1000) })
-          // A row of an expired proof may be reused; a live one means a replay.
-          .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet((eb) => ({ payload: eb.ref('excluded.payload'), expires_at: eb.ref('excluded.expires_at') }))
-            .where('oidc_payloads.expires_at', '<', sql<Date>`now() - make_interval(secs => 15)`))
-          .executeTakeFirst();
-        return r.numInsertedOrUpdatedRows! > 0n;
-      };
-    } else {
-      throw new Error(`unknown BENCH_EXPERIMENT ${name}`);
-    }
-  }
 }
 
 await main.listen({ host: config.host, port: config.port });

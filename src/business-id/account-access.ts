@@ -46,7 +46,18 @@ export interface VisibleAccount {
  * An inactive or deleted user sees nothing. One query, so it reflects the group as it is now.
  */
 export async function visibleAccounts(db: Db, userId: string, onlyAccountIds?: string[]): Promise<VisibleAccount[]> {
-  let q = db
+  if (onlyAccountIds?.length === 0) return [];
+  const q = visibleAccountsQuery(db, userId);
+  const rows = await (onlyAccountIds ? q.where('a.id', 'in', onlyAccountIds) : q).execute();
+  return rows.map(toVisibleAccount);
+}
+
+/**
+ * The query behind visibleAccounts, in its order, for callers that need more of the same rows in the
+ * same statement (e.g. each account's PIN state at the journey's step 3).
+ */
+export function visibleAccountsQuery(db: Db, userId: string) {
+  return db
     .selectFrom('users as u')
     .innerJoin('accounts as a', 'a.customer_id', 'u.customer_id')
     .leftJoin('groups as g', 'g.id', 'u.group_id')
@@ -57,19 +68,16 @@ export async function visibleAccounts(db: Db, userId: string, onlyAccountIds?: s
     .where('u.id', '=', userId)
     .where('u.deleted_at', 'is', null)
     .where('u.status', 'in', ['active', 'setup_required'])
-    .where((eb) => userMaySeeAccount(eb as never));
-  if (onlyAccountIds) {
-    if (onlyAccountIds.length === 0) return [];
-    q = q.where('a.id', 'in', onlyAccountIds);
-  }
-  const rows = await q
+    .where((eb) => userMaySeeAccount(eb as never))
     .orderBy(sql`a.is_primary`, 'desc')
     .orderBy('a.account_type_code')
     .orderBy('a.branch_code')
-    .orderBy('a.account_number')
-    .execute();
-  return rows.map((r) => ({
+    .orderBy('a.account_number');
+}
+
+export function toVisibleAccount(r: { id: string; public_id: string; branch_code: string; branch_name: string; account_type_code: AccountTypeCode; account_number: string; currency: string; is_primary: boolean }): VisibleAccount {
+  return {
     id: r.id, publicId: r.public_id, branchCode: r.branch_code, branchName: r.branch_name,
     accountTypeCode: r.account_type_code, accountNumber: r.account_number, currency: r.currency, isPrimary: r.is_primary,
-  }));
+  };
 }

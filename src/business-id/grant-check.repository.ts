@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { userIsActive } from './account-access.ts';
 import type { CustomerKind } from '../db/database.ts';
+import { preparedQuery } from '../db/prepared-query.ts';
 import type { Db } from '../db/transaction.ts';
 
 export interface GrantContext {
@@ -14,26 +15,31 @@ export type GrantCheck =
   | { ok: false; reason: string };
 
 /**
+ * checkGrant's one query, prepared (src/db/prepared-query.ts): it runs on every resource API call and
+ * every introspection, so it is built once and PostgreSQL parses it once per connection.
+ */
+const grantOfToken = preparedQuery('grant-of-token', ['oidcGrantId', 'tokenJti'], (db, param) => db
+  .selectFrom('grants as g')
+  .innerJoin('users as u', 'u.id', 'g.user_id')
+  .innerJoin('customers as c', 'c.id', 'u.customer_id')
+  .select([
+    'g.id', 'g.user_id', 'g.client_id', 'c.kind',
+    sql<boolean>`g.revoked_at is null and g.expires_at > now()`.as('active'),
+    userIsActive('u').as('user_active'),
+    // The access token itself revoked through RFC 7009 (src/oidc/token-revocation.ts).
+    sql<boolean>`exists (select 1 from revoked_access_tokens r where r.jti = ${param('tokenJti')})`.as('token_revoked'),
+    sql<boolean>`g.last_used_at is null or g.last_used_at < now() - interval '1 minute'`.as('use_unrecorded'),
+  ])
+  .where('g.oidc_grant_id', '=', param('oidcGrantId')));
+
+/**
  * The bank's grant behind a token, checked at the moment of the call (DESIGN §5): it exists, belongs
  * to the token's client, is neither revoked nor expired, and its user is still active; nor was the token
  * itself revoked. With it comes the kind of customer whose accounts it reads (GMO serves 個人 and 法人
  * under separate base paths). A pure read: the resource API and introspection both ask it.
  */
 export async function checkGrant(db: Db, oidcGrantId: string, clientId: string, tokenJti: string): Promise<GrantCheck> {
-  const row = await db
-    .selectFrom('grants as g')
-    .innerJoin('users as u', 'u.id', 'g.user_id')
-    .innerJoin('customers as c', 'c.id', 'u.customer_id')
-    .select([
-      'g.id', 'g.user_id', 'g.client_id', 'c.kind',
-      sql<boolean>`g.revoked_at is null and g.expires_at > now()`.as('active'),
-      userIsActive('u').as('user_active'),
-      // The access token itself revoked through RFC 7009 (src/oidc/token-revocation.ts).
-      sql<boolean>`exists (select 1 from revoked_access_tokens r where r.jti = ${tokenJti})`.as('token_revoked'),
-      sql<boolean>`g.last_used_at is null or g.last_used_at < now() - interval '1 minute'`.as('use_unrecorded'),
-    ])
-    .where('g.oidc_grant_id', '=', oidcGrantId)
-    .executeTakeFirst();
+  const [row] = await grantOfToken(db, { oidcGrantId, tokenJti });
   if (!row || row.client_id !== clientId) return { ok: false, reason: 'the grant does not exist' };
   if (!row.active) return { ok: false, reason: 'the grant was revoked or has expired' };
   if (row.token_revoked) return { ok: false, reason: 'the access token was revoked' };

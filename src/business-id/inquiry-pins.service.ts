@@ -2,8 +2,7 @@ import { sql } from 'kysely';
 import { recordAudit, type RequestContext } from '../audit/audit.repository.ts';
 import type { Db } from '../db/transaction.ts';
 import { verifySecret } from '../shared/secret-hash.ts';
-import { visibleAccounts, type VisibleAccount } from './account-access.ts';
-import { findUserIdentity } from './user-lookup.repository.ts';
+import { toVisibleAccount, visibleAccountsQuery, type VisibleAccount } from './account-access.ts';
 
 /** DESIGN §6: 3 consecutive wrong PINs lock that account's PIN, across sessions and clients. */
 export const MAX_PIN_FAILURES = 3;
@@ -30,23 +29,18 @@ export async function registerInquiryPin(
 ): Promise<PinRegistrationResult> {
   const { userId, accountId, pin } = input;
   if (!PIN_FORMAT.test(pin)) return { outcome: 'invalid_format' };
-  const [visible] = await visibleAccounts(db, userId, [accountId]);
-  const user = visible && (await findUserIdentity(db, userId));
-  if (!visible || !user) return { outcome: 'not_available' };
-  const account = await db.selectFrom('accounts').select(['inquiry_pin_hash', 'pin_locked_at']).where('id', '=', accountId).executeTakeFirstOrThrow();
+  // The account as the user may see it, with who the user is (for the audit rows): one statement.
+  const visible = await visibleAccountsQuery(db, userId).where('a.id', '=', accountId).select(['u.customer_id', 'u.login_id']).executeTakeFirst();
+  if (!visible) return { outcome: 'not_available' };
   const audit = {
-    customerId: user.customerId, actorUserId: userId, actorLoginId: user.loginId, context: input.context,
-    details: { accountId: visible.publicId },
+    customerId: visible.customer_id, actorUserId: userId, actorLoginId: visible.login_id, context: input.context,
+    details: { accountId: visible.public_id },
   };
-  if (account.pin_locked_at || !account.inquiry_pin_hash) {
-    await recordAudit(db, { ...audit, type: 'pin.failure', outcome: 'failure', details: { ...audit.details, reason: 'locked' } });
-    return { outcome: 'locked' };
-  }
 
   // One conditional UPDATE claims a try before the PIN is compared: at most MAX_PIN_FAILURES tries can be
   // in flight or failed in a row, however many requests arrive at once from however many processes. The
   // try that reaches the limit locks the PIN as it claims (the schema ties the lock to the count); a right
-  // PIN on that try lifts its own lock again.
+  // PIN on that try lifts its own lock again. A locked PIN, or an account with none filed, claims nothing.
   const claimed = await db
     .updateTable('accounts')
     .set((eb) => ({
@@ -55,7 +49,8 @@ export async function registerInquiryPin(
     }))
     .where('id', '=', accountId)
     .where('pin_locked_at', 'is', null)
-    .returning('pin_failed_count')
+    .where('inquiry_pin_hash', 'is not', null)
+    .returning(['pin_failed_count', 'inquiry_pin_hash'])
     .executeTakeFirst();
   if (!claimed) {
     await recordAudit(db, { ...audit, type: 'pin.failure', outcome: 'failure', details: { ...audit.details, reason: 'locked' } });
@@ -63,7 +58,7 @@ export async function registerInquiryPin(
   }
   const lastTry = claimed.pin_failed_count >= MAX_PIN_FAILURES;
 
-  if (await verifySecret(account.inquiry_pin_hash, pin)) {
+  if (await verifySecret(claimed.inquiry_pin_hash!, pin)) {
     // Only while no later try has locked it (that try's wrong PIN counts), or when this try's own claim did.
     const unlock = db.updateTable('accounts').set({ pin_failed_count: 0, pin_locked_at: null }).where('id', '=', accountId);
     const reset = await (lastTry ? unlock.where('pin_failed_count', '>=', MAX_PIN_FAILURES) : unlock.where('pin_locked_at', 'is', null))
@@ -72,7 +67,7 @@ export async function registerInquiryPin(
     if (!reset) return { outcome: 'locked' };
     await db
       .insertInto('pin_registrations')
-      .values({ user_id: userId, account_id: accountId, customer_id: user.customerId })
+      .values({ user_id: userId, account_id: accountId, customer_id: visible.customer_id })
       .onConflict((oc) => oc.columns(['user_id', 'account_id']).doNothing())
       .execute();
     await recordAudit(db, { ...audit, type: 'pin.success' });
@@ -94,16 +89,12 @@ export interface AccountPinStatus extends VisibleAccount {
 
 /** Which of the user's visible accounts are registered for API use, and which are locked. */
 export async function pinStatusOfVisibleAccounts(db: Db, userId: string): Promise<AccountPinStatus[]> {
-  const accounts = await visibleAccounts(db, userId);
-  if (accounts.length === 0) return [];
-  const ids = accounts.map((a) => a.id);
-  const [registered, locks] = await Promise.all([
-    db.selectFrom('pin_registrations').select('account_id').where('user_id', '=', userId).where('account_id', 'in', ids).execute(),
-    db.selectFrom('accounts').select(['id', 'pin_locked_at']).where('id', 'in', ids).execute(),
-  ]);
-  const reg = new Set(registered.map((r) => r.account_id));
-  const locked = new Set(locks.filter((l) => l.pin_locked_at).map((l) => l.id));
-  return accounts.map((a) => ({ ...a, registered: reg.has(a.id), locked: locked.has(a.id) }));
+  // One statement: the journey shows this on most of its pages.
+  const rows = await visibleAccountsQuery(db, userId)
+    .leftJoin('pin_registrations as p', (j) => j.onRef('p.account_id', '=', 'a.id').onRef('p.user_id', '=', 'u.id'))
+    .select([sql<boolean>`p.account_id is not null`.as('registered'), sql<boolean>`a.pin_locked_at is not null`.as('locked')])
+    .execute();
+  return rows.map((r) => ({ ...toVisibleAccount(r), registered: r.registered, locked: r.locked }));
 }
 
 /** Whether step 3 has something to do: a visible account neither registered nor locked. */

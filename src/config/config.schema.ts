@@ -51,6 +51,8 @@ export const EnvSchema = Type.Object({
   LOGIN_THROTTLE_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
   // Scheduled work (DESIGN §16): false on instances that only serve traffic.
   JOBS: Type.Boolean({ default: true }),
+  // Worker processes sharing the listeners (node:cluster, src/cluster.ts); more than 1 needs PostgreSQL.
+  WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   CONSENT_REMINDER_DAYS: Type.Integer({ minimum: 1, maximum: 90, default: 7 }),
   // Transfers (DESIGN §17): how long an application waits for approval, and this bank's 金融機関コード.
   TRANSFER_APPLY_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 24 }),
@@ -106,6 +108,8 @@ export interface Config {
   loginThrottle: LoginThrottle;
   /** Whether this instance runs the scheduled sweeps (reminders, expiry, purges) on pg-boss. */
   jobs: boolean;
+  /** Worker processes behind the same listeners (1: this process serves alone, no cluster). */
+  workers: number;
   /** API連携の有効期限のお知らせ goes out this many days before a grant ends (DESIGN §15). */
   consentReminderDays: number;
   /** A transfer application not approved within this many hours expires (bounded by its designated date). */

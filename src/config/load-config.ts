@@ -65,6 +65,14 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   if (e.PASSWORD_MIN_LENGTH !== undefined && e.PASSWORD_MAX_LENGTH !== undefined && e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) {
     problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');
   }
+  // Several workers share one database: the embedded PGlite lives inside one process, and the demo
+  // partner's sessions (src/demo/demo-sessions.ts) in one process's memory.
+  if ((e.WORKERS ?? 1) > 1 && e.DATABASE_URL === undefined && !invalid.has('DATABASE_URL')) {
+    problems.push('WORKERS: more than 1 needs DATABASE_URL (PostgreSQL); the embedded PGlite database lives inside one process');
+  }
+  if ((e.WORKERS ?? 1) > 1 && e.SEED_DEMO_DATA === true) {
+    problems.push('WORKERS: more than 1 cannot serve the demo (SEED_DEMO_DATA=true): its partner sessions live in one process\'s memory');
+  }
   const cookieKeys = e.COOKIE_KEYS?.split(',').map((k) => k.trim());
   if (cookieKeys?.some((k) => k.length < 32)) problems.push('COOKIE_KEYS: every key needs at least 32 characters');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -103,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     loginThrottle: { perAddress: e.LOGIN_THROTTLE_PER_ADDRESS, perLoginId: e.LOGIN_THROTTLE_PER_LOGIN_ID, windowMs: e.LOGIN_THROTTLE_WINDOW_SECONDS * 1000 },
     jobs: e.JOBS,
+    workers: e.WORKERS,
     consentReminderDays: e.CONSENT_REMINDER_DAYS,
     transferApplyTtlHours: e.TRANSFER_APPLY_TTL_HOURS,
     bankCode: e.BANK_CODE,

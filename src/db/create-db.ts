@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { isDatabaseUnavailable } from '../shared/db-errors.ts';
+import { preparedName } from './prepared-query.ts';
 import type { Database } from './database.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -169,7 +170,9 @@ function failingFastInOneRequest(pool: pg.Pool) {
 function dropOnReadTimeout(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as { query: unknown }).query = (...args: unknown[]) => {
-    const result = query(...args);
+    // A statement of preparedQuery (src/db/prepared-query.ts) goes as a named one: parsed once per connection.
+    const name = typeof args[0] === 'string' ? preparedName(args[0]) : undefined;
+    const result = name === undefined ? query(...args) : query({ name, text: args[0], values: args[1] }, ...args.slice(2));
     if (result instanceof Promise) {
       result.catch((err: unknown) => {
         if (err instanceof Error && err.message === 'Query read timeout') {

@@ -9,7 +9,7 @@ import type { BankCa } from '../certificates/bank-ca.ts';
 import { presentedCertificate } from '../certificates/from-request.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
-import { findClient } from '../partners/clients.repository.ts';
+import { clientLookupOf } from '../oidc/client-lookup.ts';
 import { registerFormProtection } from '../shared/csrf.ts';
 import { LANG_COOKIE, pickLang, translate, type Lang } from '../shared/i18n.ts';
 import { loginThrottle, registerLoginThrottle } from '../shared/login-throttle.ts';
@@ -42,6 +42,7 @@ const CERTIFICATE_ACR = 'urn:renkei:acr:certificate';
  */
 export async function certificateJourneyRoutes(parent: FastifyInstance, opts: CertificateJourneyOptions): Promise<void> {
   const { provider, db, config } = opts;
+  const findClient = clientLookupOf(provider, db);
   const presented = (request: FastifyRequest) =>
     presentedCertificate(request.raw, { clientCertHeader: config.clientCertHeader, trustedProxies: config.trustedProxies });
   const verifyForm = await registerFormProtection(parent, {
@@ -64,7 +65,7 @@ export async function certificateJourneyRoutes(parent: FastifyInstance, opts: Ce
 
   async function page(request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply, lang: Lang, clientId: string, data: Record<string, unknown>, status = 200) {
     const t = textsFor(lang);
-    const client = await findClient(db, clientId);
+    const client = await findClient(clientId);
     const uid = request.params.uid;
     reply.header('vary', 'Client-Cert');
     return render(reply, lang, 'interactions/certificate', status, {

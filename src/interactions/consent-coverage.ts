@@ -2,13 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Provider } from 'oidc-provider';
 import type { RequestContext } from '../audit/audit.repository.ts';
 import { pinStatusOfVisibleAccounts } from '../business-id/inquiry-pins.service.ts';
-import { findUserIdentity } from '../business-id/user-lookup.repository.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
 import { offlineAccessWasRequested } from '../oidc/offline-access.ts';
+import type { ClientLookup } from '../oidc/client-lookup.ts';
 import { providerWritesIn } from '../oidc/adapter.ts';
-import { grantOfJourney, recordConsent } from '../partners/consent.service.ts';
-import { findClient } from '../partners/clients.repository.ts';
+import { claimJourney, grantOfJourney, recordConsent } from '../partners/consent.service.ts';
 import { translate, type Lang } from '../shared/i18n.ts';
 import { jstParts } from '../shared/jst.ts';
 import { crashPoint } from '../shared/crash-points.ts';
@@ -16,6 +15,12 @@ import { businessScopesIn, SCOPE } from '../shared/scopes.ts';
 import { accountLabel, businessName, JOURNEY_TEXTS } from './journey.i18n.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** Where step 5 reads from: the database, and clients through the provider's cache. */
+interface ClientsAndDb {
+  db: Kysely<Database>;
+  findClient: ClientLookup;
+}
 
 const DAY = 86_400_000;
 
@@ -28,9 +33,9 @@ export type ExclusionReason = 'locked' | 'unregistered';
  * user may see (those with a registered, unlocked PIN offered, the others listed with the reason they
  * are left out), and the period from now for the client's consent period.
  */
-async function coverage(db: Kysely<Database>, details: Details, now = new Date()) {
+async function coverage({ db, findClient }: ClientsAndDb, details: Details, now = new Date()) {
   const clientId = String(details.params.client_id);
-  const client = await findClient(db, clientId);
+  const client = await findClient(clientId);
   if (!client) throw new Error(`client ${clientId} disappeared during the interaction`);
   const chosenInStep2 = (details.lastSubmission?.select_business as { scopes?: string[] } | undefined)?.scopes;
   const business = businessScopesIn(details.params.scope)
@@ -63,8 +68,8 @@ export function formatJst(date: Date, lang: Lang): string {
 }
 
 /** Step 5's page data; `ticked` are the accounts to show ticked again (all offered ones by default). */
-export async function consentView(db: Kysely<Database>, details: Details, lang: Lang, ticked?: string[]) {
-  const c = await coverage(db, details);
+export async function consentView(journey: ClientsAndDb, details: Details, lang: Lang, ticked?: string[]) {
+  const c = await coverage(journey, details);
   const t = translate(JOURNEY_TEXTS, lang);
   const who = requesterOf(c.client);
   return {
@@ -83,8 +88,8 @@ export async function consentView(db: Kysely<Database>, details: Details, lang: 
 }
 
 /** Whether step 5 has nothing to allow: no offered account or no 利用業務 (then the holder can only end the journey). */
-export async function nothingToAllow(db: Kysely<Database>, details: Details): Promise<boolean> {
-  const c = await coverage(db, details);
+export async function nothingToAllow(journey: ClientsAndDb, details: Details): Promise<boolean> {
+  const c = await coverage(journey, details);
   return c.offered.length === 0 || c.business.length === 0;
 }
 
@@ -101,17 +106,16 @@ export type ConsentOutcome =
  * follows it, writing nothing.
  */
 export async function grantConsent(
-  provider: Provider, db: Kysely<Database>, config: Readonly<Config>, details: Details, ticked: string[], context: RequestContext,
+  journey: ClientsAndDb & { provider: Provider; config: Readonly<Config> }, details: Details, ticked: string[], context: RequestContext,
 ): Promise<ConsentOutcome> {
+  const { provider, db, config } = journey;
   const userId = details.session!.accountId;
-  const earlier = await grantOfJourney(db, userId, details.uid);
-  if (earlier?.oidcGrantId) return { ok: true, oidcGrantId: earlier.oidcGrantId };
-  const c = await coverage(db, details);
+  const earlier = await grantOfJourney(db, details.uid);
+  if (earlier) return { ok: true, oidcGrantId: earlier };
+  const c = await coverage(journey, details);
   if (c.offered.length === 0 || c.business.length === 0) return { ok: false, reason: 'nothing_to_allow' };
   const accounts = c.offered.filter((a) => ticked.includes(a.id));
   if (accounts.length === 0) return { ok: false, reason: 'no_account_ticked' };
-  const user = await findUserIdentity(db, userId);
-  if (!user) throw new Error(`user ${userId} disappeared during the interaction`);
   const periodSeconds = Math.round((c.end.getTime() - c.start.getTime()) / 1000);
   const grant = new provider.Grant({ accountId: userId, clientId: c.client.clientId, expiresIn: periodSeconds } as ConstructorParameters<typeof provider.Grant>[0]);
 
@@ -133,12 +137,13 @@ export async function grantConsent(
 
   const outcome = await db.transaction().execute((trx) => providerWritesIn(trx, async (): Promise<ConsentOutcome> => {
     // The claim, under the user's row lock: a 許可 that waited for another one of this journey follows it.
-    const claimed = await grantOfJourney(trx, userId, details.uid);
-    if (claimed?.oidcGrantId) return { ok: true, oidcGrantId: claimed.oidcGrantId };
+    const claim = await claimJourney(trx, userId, details.uid);
+    if (!claim) throw new Error(`user ${userId} disappeared during the interaction`);
+    if (claim.earlierOidcGrantId) return { ok: true, oidcGrantId: claim.earlierOidcGrantId };
     const oidcGrantId = await grant.save();
     crashPoint('consent.provider-grant-saved');
-    await recordConsent(trx, {
-      userId, customerId: user.customerId, loginId: user.loginId, clientId: c.client.clientId, oidcGrantId, interactionUid: details.uid,
+    await recordConsent(claim, {
+      clientId: c.client.clientId, oidcGrantId, interactionUid: details.uid,
       scopes: [...allowed, ...(oidcScopes.has('offline_access') ? ['offline_access'] : [])],
       accountIds: accounts.map((a) => a.id), grantedAt: c.start, expiresAt: c.end, context,
     });

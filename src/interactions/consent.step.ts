@@ -29,11 +29,11 @@ export function consentStep(parent: FastifyInstance, journey: Journey): void {
     if (invalidField(request)) return showStep(journey, request, reply, details, 400, { error: t.errors.invalid_form });
     if (request.body.decision === 'deny') {
       // With nothing to allow the holder could only end the journey: the partner learns why.
-      return denyJourney(journey, request, reply, details, (await nothingToAllow(journey.db, details)) ? 'no_accounts' : 'consent_denied');
+      return denyJourney(journey, request, reply, details, (await nothingToAllow(journey, details)) ? 'no_accounts' : 'consent_denied');
     }
     const ticked = [request.body.account_id ?? []].flat();
     if (request.body.continue !== 'on') return showStep(journey, request, reply, details, 400, { error: t.errors.consent_unchecked, ticked });
-    const granted = await grantConsent(journey.provider, journey.db, journey.config, details, ticked, requestContext(request));
+    const granted = await grantConsent(journey, details, ticked, requestContext(request));
     if (!granted.ok && granted.reason === 'no_account_ticked') {
       return showStep(journey, request, reply, details, 400, { error: t.errors.no_account_ticked, accountError: true, ticked });
     }

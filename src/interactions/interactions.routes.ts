@@ -9,6 +9,7 @@ import { registerFormProtection } from '../shared/csrf.ts';
 import { AppError } from '../shared/errors.ts';
 import { LANG_COOKIE, pickLang } from '../shared/i18n.ts';
 import { registerLoginThrottle } from '../shared/login-throttle.ts';
+import { clientLookupOf } from '../oidc/client-lookup.ts';
 import { abortStep } from './abort.step.ts';
 import { businessStep } from './business.step.ts';
 import { consentStep } from './consent.step.ts';
@@ -46,7 +47,7 @@ export async function interactionsRoutes(parent: FastifyInstance, opts: Interact
     bindTo: uidOf,
   });
   await registerLoginThrottle(parent);
-  const journey: Journey = { provider: opts.provider, db: opts.db, config: opts.config, verifyForm };
+  const journey: Journey = { provider: opts.provider, db: opts.db, config: opts.config, verifyForm, findClient: clientLookupOf(opts.provider, opts.db) };
   parent.setErrorHandler((err: FastifyError, request, reply) => journeyErrorHandler(journey, err, request, reply));
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 

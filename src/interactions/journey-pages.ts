@@ -6,7 +6,7 @@ import type { RequestContext } from '../audit/audit.repository.ts';
 import { pinStatusOfVisibleAccounts } from '../business-id/inquiry-pins.service.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
-import { findClient } from '../partners/clients.repository.ts';
+import type { ClientLookup } from '../oidc/client-lookup.ts';
 import { LANG_COOKIE, pickLang, translate, type Lang } from '../shared/i18n.ts';
 import { businessScopesIn, SCOPE } from '../shared/scopes.ts';
 import { SECURITY_HEADERS } from '../shared/security-headers.ts';
@@ -20,6 +20,8 @@ export interface Journey {
   config: Readonly<Config>;
   /** The CSRF check of the journey's forms (a preHandler: the token travels in the parsed body). */
   verifyForm: preHandlerHookHandler;
+  /** Clients with their partners, through the provider's per-process cache. */
+  findClient: ClientLookup;
 }
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -179,7 +181,7 @@ export async function answerEndedInteraction(journey: Journey, request: FastifyR
   if (!mark) return renderNotice(reply, lang, 400);
   if (mark.ended) return renderNotice(reply, lang, 400, t.finished);
   if (mark.noReturn) return renderNotice(reply, lang, 400, t.expiredOnly);
-  const client = await findClient(journey.db, mark.clientId);
+  const client = await journey.findClient(mark.clientId);
   const registered = client && Array.isArray(client.metadata.redirect_uris) && client.metadata.redirect_uris.includes(mark.redirectUri);
   // Only the plain query response the provider itself would use here (no JARM is offered).
   if (!client || !registered || (mark.responseMode && mark.responseMode !== 'query') || !URL.canParse(mark.redirectUri)) {
@@ -214,7 +216,7 @@ export async function showStep(journey: Journey, request: FastifyRequest, reply:
   const { db, config } = journey;
   const lang = langOf(request, details);
   const t = textsFor(lang);
-  const client = await findClient(db, String(details.params.client_id));
+  const client = await journey.findClient(String(details.params.client_id));
   const done = details.lastSubmission ?? {};
   const prompt = details.prompt.name;
   const skipped = [
@@ -250,7 +252,7 @@ export async function showStep(journey: Journey, request: FastifyRequest, reply:
       return page('register-pin', { title: t.titlePin, step: 2, accounts, anyRegistered });
     }
     case 'consent':
-      return page('consent', { ...(await consentView(db, details, lang, extra.ticked as string[] | undefined)), title: t.titleConsent, step: 4 });
+      return page('consent', { ...(await consentView(journey, details, lang, extra.ticked as string[] | undefined)), title: t.titleConsent, step: 4 });
     default:
       throw new Error(`unexpected prompt ${prompt}`);
   }

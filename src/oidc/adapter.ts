@@ -1,10 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { decodeProtectedHeader, calculateJwkThumbprint, type JWK } from 'jose';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import { errors, Provider, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/database.ts';
-import type { ClientCache } from './client-cache.ts';
-import { BUSINESS_SCOPES_METADATA, disableClient, findClient, partnerOfInitialAccessToken, saveRegisteredClient } from '../partners/clients.repository.ts';
+import { currentArtifactScope, type ArtifactScope, type KnownRow } from './artifact-scope.ts';
+import { clientLookup, type ClientLookup } from './client-lookup.ts';
+import { claimReplayId, REPLAY_WINDOW_S } from './token-read-ahead.ts';
+import { BUSINESS_SCOPES_METADATA, disableClient, partnerOfInitialAccessToken, saveRegisteredClient } from '../partners/clients.repository.ts';
 import { BUSINESS_SCOPES, OIDC_SCOPES } from '../shared/scopes.ts';
 
 /** Models whose `consume` must succeed exactly once: the database decides races between requests. */
@@ -14,8 +16,8 @@ export interface AdapterDeps {
   db: Kysely<Database>;
   /** Seconds a row outlives its expiry, matching the provider's clockTolerance. */
   clockTolerance: number;
-  /** Clients as the provider sees them, invalidated by LISTEN/NOTIFY (none: read every time). */
-  clientCache?: ClientCache<AdapterPayload> | undefined;
+  /** Clients with their partners: cached per process, dropped by LISTEN/NOTIFY (none: read every time). */
+  findClient?: ClientLookup | undefined;
 }
 
 type Payload = AdapterPayload & Record<string, unknown>;
@@ -27,8 +29,9 @@ type Payload = AdapterPayload & Record<string, unknown>;
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#adapter
  */
 export function createAdapterFactory(deps: AdapterDeps) {
+  const findClient = deps.findClient ?? clientLookup(deps.db, undefined);
   return (model: string): Adapter => {
-    if (model === 'Client') return clientAdapter(deps);
+    if (model === 'Client') return clientAdapter(deps.db, findClient);
     if (model === 'InitialAccessToken') return initialAccessTokenAdapter(deps);
     if (model === 'ReplayDetection') return replayDetectionAdapter(deps);
     return payloadAdapter(deps, model);
@@ -45,26 +48,18 @@ function plausibleId(id: unknown): id is string {
   return typeof id === 'string' && id.length > 0 && id.length <= 4096 && !/[\u0000-\u001f\u007f]/.test(id) && id.isWellFormed();
 }
 
-/** Longer than any proof or assertion the provider accepts, so a claimed jti outlives its usefulness. */
-const REPLAY_WINDOW_S = 900;
-
 /**
  * Replay detection (client assertions, DPoP proofs) as one atomic claim. The provider asks
  * `find(id)` and, when nothing is found, saves the id: two round trips, and two concurrent requests
  * carrying the same proof could both find nothing. Here `find` inserts the id unless present, in one
  * statement: the first caller gets "not found" (and its later save is a no-op), every other caller,
- * in any process, finds the claim and the provider refuses the replay.
+ * in any process, finds the claim and the provider refuses the replay. On the token endpoint that
+ * statement also claims the DPoP proof and reads what the request will ask for (token-read-ahead.ts).
  */
-function replayDetectionAdapter({ db }: AdapterDeps): Adapter {
+function replayDetectionAdapter({ db, clockTolerance }: AdapterDeps): Adapter {
   return {
     async find(id) {
-      const claimed = await db
-        .insertInto('oidc_payloads')
-        .values({ model: 'ReplayDetection', id, payload: JSON.stringify({ jti: id, kind: 'ReplayDetection' }), expires_at: sql<Date>`now() + make_interval(secs => ${REPLAY_WINDOW_S})` })
-        .onConflict((oc) => oc.columns(['model', 'id']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (claimed) return undefined;
+      if (await claimReplayId(db, id, { clockTolerance, isPlausible: plausibleId })) return undefined;
       const now = Math.floor(Date.now() / 1000);
       return { jti: id, kind: 'ReplayDetection', iat: now, exp: now + REPLAY_WINDOW_S } as AdapterPayload;
     },
@@ -90,21 +85,62 @@ export function providerWritesIn<T>(trx: Transaction<Database>, fn: () => Promis
   return enclosingTransaction.run(scope, fn).finally(() => { scope.trx = undefined; });
 }
 
+/** The provider's view of a stored row: its payload, with `consumed` when it was consumed. */
+function asFound(row: KnownRow | undefined): AdapterPayload | undefined {
+  if (!row) return undefined;
+  return { ...row.payload, ...(row.consumedAt ? { consumed: Math.floor(row.consumedAt.getTime() / 1000) } : {}) } as AdapterPayload;
+}
+
 function payloadAdapter(deps: AdapterDeps, model: string): Adapter {
   const { clockTolerance } = deps;
+  const inTransaction = () => enclosingTransaction.getStore()?.trx;
   // Read per call: the same adapter serves requests inside and outside a bank transaction.
-  const on = (): Kysely<Database> => enclosingTransaction.getStore()?.trx ?? deps.db;
+  const on = (): Kysely<Database> => inTransaction() ?? deps.db;
+  /**
+   * The request's identity map (src/oidc/artifact-scope.ts), outside bank transactions only: a row
+   * read or written inside one could still roll back, so there the database is always asked.
+   */
+  const scope = () => (inTransaction() ? undefined : currentArtifactScope());
+  const live = (eb: ExpressionBuilder<Database, 'oidc_payloads'>) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now() - make_interval(secs => ${clockTolerance})`)]);
   const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) => {
     if (!plausibleId(value)) return undefined;
+    const known = scope();
+    const cached = column === 'id' ? known?.get(model, value) : column === 'uid' ? known?.getByUid(model, value) : undefined;
+    if (cached !== undefined) return asFound(cached);
+    if (model === 'Interaction' && column === 'id' && known) return findInteractionWithSession(value, known);
     const row = await on()
       .selectFrom('oidc_payloads')
-      .select(['payload', 'consumed_at'])
+      .select(['id', 'payload', 'consumed_at'])
       .where('model', '=', model)
       .where(column, '=', value)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now() - make_interval(secs => ${clockTolerance})`)]))
+      .where(live)
       .executeTakeFirst();
-    if (!row) return undefined;
-    return { ...row.payload, ...(row.consumed_at ? { consumed: Math.floor(row.consumed_at.getTime() / 1000) } : {}) } as AdapterPayload;
+    const found: KnownRow = row ? { payload: row.payload as AdapterPayload, consumedAt: row.consumed_at } : null;
+    if (!known || (!row && column !== 'id')) return asFound(found);
+    // Kept as read; the provider gets a copy (it changes what it is given).
+    known.set(model, row?.id ?? value, found);
+    return asFound(known.get(model, row?.id ?? value));
+  };
+  /**
+   * An interaction and the session it names, in one statement: the provider's interactionDetails
+   * reads one and then the other (Session.findByUid), which then comes from the request's scope.
+   */
+  const findInteractionWithSession = async (id: string, known: ArtifactScope) => {
+    const row = await deps.db
+      .selectFrom('oidc_payloads as i')
+      .leftJoin('oidc_payloads as s', (j) => j
+        .on('s.model', '=', 'Session')
+        .on('s.uid', '=', sql<string>`i.payload -> 'session' ->> 'uid'`)
+        .on((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', sql<Date>`now() - make_interval(secs => ${clockTolerance})`)])))
+      .select(['i.payload', 'i.consumed_at', 's.id as session_id', 's.payload as session_payload', 's.consumed_at as session_consumed_at'])
+      .where('i.model', '=', 'Interaction')
+      .where('i.id', '=', id)
+      .where((eb) => eb.or([eb('i.expires_at', 'is', null), eb('i.expires_at', '>', sql<Date>`now() - make_interval(secs => ${clockTolerance})`)]))
+      .executeTakeFirst();
+    const found: KnownRow = row ? { payload: row.payload as AdapterPayload, consumedAt: row.consumed_at } : null;
+    known.set('Interaction', id, found);
+    if (row?.session_id && row.session_payload) known.set('Session', row.session_id, { payload: row.session_payload as AdapterPayload, consumedAt: row.session_consumed_at });
+    return asFound(known.get('Interaction', id));
   };
   return {
     async upsert(id, payload, expiresIn) {
@@ -123,6 +159,13 @@ function payloadAdapter(deps: AdapterDeps, model: string): Adapter {
           user_code: eb.ref('excluded.user_code'), expires_at: eb.ref('excluded.expires_at'),
         })))
         .execute();
+      // An upsert leaves consumed_at as it was.
+      if (inTransaction()) currentArtifactScope()?.forget(model, id);
+      else {
+        // A copy: the provider goes on using the object it saved.
+        const known = currentArtifactScope();
+        known?.set(model, id, { payload: structuredClone(p), consumedAt: known.get(model, id)?.consumedAt ?? null });
+      }
     },
     find: (id) => findWhere('id', id),
     findByUid: (uid) => findWhere('uid', uid),
@@ -139,12 +182,16 @@ function payloadAdapter(deps: AdapterDeps, model: string): Adapter {
           ? new errors.InvalidRequestUri('request_uri already used')
           : new errors.InvalidGrant(`${model} already consumed`);
       }
+      currentArtifactScope()?.forget(model, id);
     },
     async destroy(id) {
       await on().deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
+      if (inTransaction()) currentArtifactScope()?.forget(model, id);
+      else currentArtifactScope()?.set(model, id, null);
     },
     async revokeByGrantId(grantId) {
       await on().deleteFrom('oidc_payloads').where('model', '=', model).where('grant_id', '=', grantId).execute();
+      currentArtifactScope()?.forgetModel(model);
     },
   };
 }
@@ -196,26 +243,22 @@ async function partnerForToken(db: Kysely<Database>, token: string): Promise<{ p
   return { partnerId: found.partnerId, ...(found.expiresAt ? { exp: Math.floor(found.expiresAt.getTime() / 1000) } : {}) };
 }
 
-function clientAdapter(deps: AdapterDeps): Adapter {
-  const { db } = deps;
+function clientAdapter(db: Kysely<Database>, findClient: ClientLookup): Adapter {
   return {
     async find(id) {
       if (!plausibleId(id)) return undefined;
-      const load = async () => {
-        const client = await findClient(db, id);
-        return client ? clientPayload(client.metadata, client.allowedScopes) : undefined;
-      };
-      return deps.clientCache ? deps.clientCache.get(id, load) : load();
+      const client = await findClient(id);
+      return client ? clientPayload(client.metadata, client.allowedScopes) : undefined;
     },
     async upsert(id, payload) {
       const iat = Provider.ctx?.oidc?.entities?.InitialAccessToken as { jti?: string } | undefined;
       const partner = iat?.jti ? await partnerForToken(db, iat.jti) : undefined;
       await saveRegisteredClient(db, id, payload as Record<string, unknown>, partner?.partnerId);
-      deps.clientCache?.invalidate(id);
+      findClient.forget(id);
     },
     async destroy(id) {
       await disableClient(db, id);
-      deps.clientCache?.invalidate(id);
+      findClient.forget(id);
     },
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { Eta } from 'eta';
 import type { Kysely } from 'kysely';
-import type { AdapterPayload, Provider } from 'oidc-provider';
+import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { hasPinToRegister } from '../business-id/inquiry-pins.service.ts';
 import { loadBankCa, type BankCa } from '../certificates/bank-ca.ts';
@@ -9,10 +9,12 @@ import { loadPartnerCas } from '../certificates/client-trust.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { DatabaseHandle } from '../db/create-db.ts';
 import type { Database } from '../db/database.ts';
+import type { ClientWithPartner } from '../partners/clients.repository.ts';
 import { defineTexts, pickLang, translate } from '../shared/i18n.ts';
 import { SITE } from '../shared/site.texts.ts';
 import { VIEWS_DIR } from '../shared/views.ts';
 import { ClientCache } from './client-cache.ts';
+import { clientLookup, registerClientLookup } from './client-lookup.ts';
 import { clientSkipsBusinessSelection, createProvider } from './provider.ts';
 import { subscribeProviderEvents } from './provider-events.ts';
 import { loadSigningKeys } from './signing-keys.ts';
@@ -52,12 +54,13 @@ export async function createAuthorizationServer(deps: {
     ...(config.partnerCaFile ? (await loadPartnerCas(config.partnerCaFile)).map((pem) => new X509Certificate(pem)) : []),
   ];
   // Without notifications a cache could serve a disabled client: then every lookup reads the table.
-  const clientCache = deps.listen ? new ClientCache<AdapterPayload>({ ttlMs: 60_000 }) : undefined;
+  const clientCache = deps.listen ? new ClientCache<ClientWithPartner>({ ttlMs: 60_000 }) : undefined;
   if (clientCache && deps.listen) await deps.listen('renkei_client_changed', (id) => clientCache.invalidate(id));
+  const findClient = clientLookup(db, clientCache);
   const provider = createProvider({
-    config, db, signingKeys, clientCas, clientCache, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
+    config, db, signingKeys, clientCas, findClient, cookieKeys: deps.secrets.cookieKeys, keyEncryptionKey: deps.secrets.keyEncryptionKey,
     hooks: {
-      skipsBusinessSelection: (clientId) => clientSkipsBusinessSelection(db, clientId),
+      skipsBusinessSelection: (clientId) => clientSkipsBusinessSelection(findClient, clientId),
       needsPinRegistration: (userId) => hasPinToRegister(db, userId),
       renderError: async (ctx, out) => {
         const lang = pickLang(ctx.headers, ctx.query?.ui_locales as string | undefined);
@@ -73,5 +76,6 @@ export async function createAuthorizationServer(deps: {
     },
   });
   subscribeProviderEvents(provider, db, deps.logger);
+  registerClientLookup(provider, findClient);
   return provider;
 }

@@ -44,7 +44,8 @@ export function journeyPolicy(hooks: PolicyHooks) {
   const registerPin = new Prompt(
     { name: 'register_pin', requestable: false },
     new Check('pin_missing', '照会用暗証番号 registration', async (ctx) => {
-      if (result(ctx).register_pin) return Check.NO_NEED_TO_PROMPT;
+      // Confirmed in step 4, or passed over on the way to a 許可 already given (step 5 showed each account's PIN state).
+      if (result(ctx).register_pin || result(ctx).consent) return Check.NO_NEED_TO_PROMPT;
       const userId = ctx.oidc.session?.accountId;
       if (!userId) return Check.REQUEST_PROMPT;
       return (await hooks.needsPinRegistration(userId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;

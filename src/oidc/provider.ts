@@ -6,13 +6,13 @@ import { parseDn, subjectIs } from '../certificates/distinguished-name.ts';
 import { presentedCertificate, presentedCertificateTrusted } from '../certificates/from-request.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Database } from '../db/database.ts';
-import { BUSINESS_SCOPES_METADATA, findClient } from '../partners/clients.repository.ts';
+import { BUSINESS_SCOPES_METADATA } from '../partners/clients.repository.ts';
 import { unsafeTextAt } from '../shared/input-guard.ts';
 import { BUSINESS_SCOPES, KNOWN_SCOPES, OIDC_SCOPES } from '../shared/scopes.ts';
 import { findActiveAccount } from './active-account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { listEveryScope } from './discovery-scopes.ts';
-import type { ClientCache } from './client-cache.ts';
+import type { ClientLookup } from './client-lookup.ts';
 import { fapiProfile, OIDC_ROUTES } from './fapi-profile.ts';
 import { journeyPolicy, type PolicyHooks } from './oidc-policy.ts';
 import { noteOfflineAccessRequest } from './offline-access.ts';
@@ -33,7 +33,8 @@ export interface ProviderDeps {
    * what a certificate forwarded by a trusted proxy is checked against, as the TLS handshake checks it.
    */
   clientCas: X509Certificate[];
-  clientCache?: ClientCache<AdapterPayload> | undefined;
+  /** Clients with their partners (cached per process by createAuthorizationServer); a plain read when absent. */
+  findClient?: ClientLookup | undefined;
   hooks: PolicyHooks & {
     /** Renders an error page the provider cannot send to the client (bad client_id, expired interaction). */
     renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string | undefined }, error: Error): Promise<void>;
@@ -59,7 +60,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const profile = fapiProfile({ audience: config.apiIdentifier, dpopNonceSecret });
   const configuration: Configuration = {
     ...profile,
-    adapter: createAdapterFactory({ db, clockTolerance: profile.clockTolerance, clientCache: deps.clientCache }),
+    adapter: createAdapterFactory({ db, clockTolerance: profile.clockTolerance, findClient: deps.findClient }),
     findAccount: findActiveAccount(db),
     jwks: { keys: deps.signingKeys as never },
     cookies: {
@@ -202,7 +203,7 @@ function subjectMatches(cert: X509Certificate | undefined, property: string, exp
 }
 
 /** Whether a client's bank-side settings skip the 利用業務 screen. */
-export async function clientSkipsBusinessSelection(db: Kysely<Database>, clientId: string): Promise<boolean> {
-  const client = await findClient(db, clientId);
+export async function clientSkipsBusinessSelection(findClient: ClientLookup, clientId: string): Promise<boolean> {
+  const client = await findClient(clientId);
   return client ? !client.showBusinessSelection : true;
 }

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 
@@ -22,16 +22,22 @@ export type TokenCheck = { ok: true; claims: AccessTokenClaims } | { ok: false; 
  */
 export class AccessTokenVerifier {
   private readonly db: Kysely<Database>;
-  private readonly issuer: string;
-  private readonly audience: string;
+  /** jose's options for every token, built once: this runs on every call. */
+  private readonly options: JWTVerifyOptions;
   private keys: ReturnType<typeof createLocalJWKSet> | undefined;
   private loadedAt = 0;
   private static readonly RELOAD_AFTER_MS = 5_000;
 
   constructor(db: Kysely<Database>, opts: { issuer: string; audience: string }) {
     this.db = db;
-    this.issuer = opts.issuer;
-    this.audience = opts.audience;
+    this.options = Object.freeze({
+      issuer: opts.issuer,
+      audience: opts.audience,
+      typ: 'at+jwt',
+      algorithms: ['ES256', 'PS256'],
+      clockTolerance: 5,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id', 'scope'],
+    });
   }
 
   private async load(): Promise<void> {
@@ -58,14 +64,7 @@ export class AccessTokenVerifier {
   }
 
   private async check(token: string): Promise<AccessTokenClaims> {
-    const { payload } = await jwtVerify(token, this.keys!, {
-      issuer: this.issuer,
-      audience: this.audience,
-      typ: 'at+jwt',
-      algorithms: ['ES256', 'PS256'],
-      clockTolerance: 5,
-      requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id', 'scope'],
-    });
+    const { payload } = await jwtVerify(token, this.keys!, this.options);
     if (typeof payload.grant_id !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') {
       throw new Error('the token lacks grant_id, client_id or scope');
     }

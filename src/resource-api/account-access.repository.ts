@@ -8,7 +8,7 @@ import type { GrantContext } from '../business-id/grant-check.repository.ts';
  * 照会用暗証番号, and visible under the user's current group rights. Callers add their columns and
  * filters; an account missing from the result is `account_forbidden` whatever the reason.
  */
-export function accessibleAccounts(db: Db, grant: GrantContext) {
+export function accessibleAccounts(db: Db, grant: Pick<GrantContext, 'grantId' | 'userId'>) {
   return db
     .selectFrom('grant_accounts as ga')
     .innerJoin('accounts as a', 'a.id', 'ga.account_id')

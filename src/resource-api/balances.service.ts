@@ -1,5 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { preparedQuery } from '../db/prepared-query.ts';
 import type { Db } from '../db/transaction.ts';
+import type { Database } from '../db/database.ts';
 import type { GrantContext } from '../business-id/grant-check.repository.ts';
 import { accessibleAccounts, inListOrder } from './account-access.repository.ts';
 import { accountForbidden } from './api-errors.ts';
@@ -49,6 +51,38 @@ interface BalanceRow {
 }
 
 /**
+ * The balances of the accounts a grant reads now, each with its closing balances of yesterday and of
+ * last month and, for a foreign-currency account, the newest TTB published at or before `now`. The
+ * closing balances follow from today's balance less the lines booked since, which always add up (the
+ * statement is append-only and checked by the database). PostgreSQL's numeric keeps them exact, and the
+ * yen equivalent too (truncated to whole yen, toward zero). Prepared (src/db/prepared-query.ts), in two
+ * forms (every account, or the one named), as it runs on every 残高照会.
+ */
+function selectBalances(db: Kysely<Database>, param: (key: 'grantId' | 'userId' | 'baseDate' | 'monthStart' | 'now') => never) {
+  const signedAmount = sql<string>`case when t.transaction_type = 1 then t.amount else -t.amount end`;
+  return accessibleAccounts(db, { grantId: param('grantId'), userId: param('userId') })
+    .$call(inListOrder)
+    .leftJoin('transactions as t', (j) => j.onRef('t.account_id', '=', 'a.id').on('t.transaction_date', '>=', param('monthStart')))
+    .leftJoin(sql<{ ttb: string; published_at: Date }>`lateral (
+      select er.ttb, er.published_at from exchange_rates er
+      where er.currency = a.currency and er.published_at <= ${param('now')} order by er.published_at desc limit 1)`.as('rate'), (j) => j.onTrue())
+    .select([
+      'a.public_id', 'a.account_type_code', 'a.currency', 'a.balance', 'a.withdrawable_amount',
+      sql<string>`a.balance - coalesce(sum(${signedAmount}) filter (where t.transaction_date >= ${param('baseDate')}::date), 0)`.as('previous_day_balance'),
+      sql<string>`a.balance - coalesce(sum(${signedAmount}), 0)`.as('previous_month_balance'),
+      sql<string | null>`rate.ttb`.as('ttb'),
+      sql<Date | null>`rate.published_at`.as('rate_published_at'),
+      sql<string | null>`trunc(a.balance * rate.ttb)`.as('yen_equivalent'),
+    ])
+    .groupBy(['a.id', 'a.public_id', 'a.account_type_code', 'a.currency', 'a.balance', 'a.withdrawable_amount', 'a.is_primary', 'a.account_number',
+      sql`rate.ttb`, sql`rate.published_at`]);
+}
+const BALANCE_KEYS = ['grantId', 'userId', 'baseDate', 'monthStart', 'now'] as const;
+const balancesOfAll = preparedQuery('balances-of-all', BALANCE_KEYS, selectBalances);
+const balancesOfOne = preparedQuery('balances-of-one', [...BALANCE_KEYS, 'accountId'], (db, param) => selectBalances(db, param)
+  .where('a.public_id', '=', param('accountId')));
+
+/**
  * 残高照会: today's balance of every account the grant lets its client read, or of the one named
  * (`account_forbidden` when it is not among them), with yesterday's and last month's closing balances,
  * and for foreign-currency accounts the newest TTB published at or before the inquiry.
@@ -56,28 +90,8 @@ interface BalanceRow {
 export async function accountBalances(db: Db, grant: GrantContext, query: { accountId?: string | undefined }, now = new Date()): Promise<BalanceList> {
   const accountId = query.accountId === undefined ? undefined : checkAccountId(query.accountId);
   const base = baseDateTime(now);
-  // The closing balances follow from today's balance less the lines booked since, which always add up
-  // (the statement is append-only and checked by the database). PostgreSQL's numeric keeps them exact,
-  // and the yen equivalent too (truncated to whole yen, toward zero).
-  const signedAmount = sql<string>`case when t.transaction_type = 1 then t.amount else -t.amount end`;
-  const rows: BalanceRow[] = await accessibleAccounts(db, grant)
-    .$call(inListOrder)
-    .leftJoin('transactions as t', (j) => j.onRef('t.account_id', '=', 'a.id').on('t.transaction_date', '>=', firstDayOfMonth(base.baseDate)))
-    .leftJoin(sql<{ ttb: string; published_at: Date }>`lateral (
-      select er.ttb, er.published_at from exchange_rates er
-      where er.currency = a.currency and er.published_at <= ${now} order by er.published_at desc limit 1)`.as('rate'), (j) => j.onTrue())
-    .select([
-      'a.public_id', 'a.account_type_code', 'a.currency', 'a.balance', 'a.withdrawable_amount',
-      sql<string>`a.balance - coalesce(sum(${signedAmount}) filter (where t.transaction_date >= ${base.baseDate}::date), 0)`.as('previous_day_balance'),
-      sql<string>`a.balance - coalesce(sum(${signedAmount}), 0)`.as('previous_month_balance'),
-      sql<string | null>`rate.ttb`.as('ttb'),
-      sql<Date | null>`rate.published_at`.as('rate_published_at'),
-      sql<string | null>`trunc(a.balance * rate.ttb)`.as('yen_equivalent'),
-    ])
-    .groupBy(['a.id', 'a.public_id', 'a.account_type_code', 'a.currency', 'a.balance', 'a.withdrawable_amount', 'a.is_primary', 'a.account_number',
-      sql`rate.ttb`, sql`rate.published_at`])
-    .$if(accountId !== undefined, (q) => q.where('a.public_id', '=', accountId!))
-    .execute();
+  const values = { grantId: grant.grantId, userId: grant.userId, baseDate: base.baseDate, monthStart: firstDayOfMonth(base.baseDate), now };
+  const rows: BalanceRow[] = accountId === undefined ? await balancesOfAll(db, values) : await balancesOfOne(db, { ...values, accountId });
   if (accountId !== undefined && rows.length === 0) throw accountForbidden();
   return { balances: rows.map((a) => balanceEntry(a, base)) };
 }

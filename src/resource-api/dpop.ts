@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { preparedQuery } from '../db/prepared-query.ts';
 import { DPOP_ALGS, invalidDpopProof, useDpopNonce } from './api-errors.ts';
 
 /** How old a proof may be (RFC 9449 §11.1 leaves it to the server), and how far in the future. */
@@ -44,10 +45,22 @@ export class DpopNonces {
 
 /** Normalises a URL for the htu comparison: scheme and host lower-case, default port dropped, no query or fragment. */
 function normaliseHtu(url: string): string | undefined {
-  if (!URL.canParse(url)) return undefined;
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname}`;
+  const u = URL.parse(url);
+  return u ? `${u.protocol}//${u.host}${u.pathname}` : undefined;
 }
+
+/** jose's options for every proof, built once: this runs on every DPoP call. */
+const PROOF_VERIFY_OPTIONS = Object.freeze({ typ: 'dpop+jwt', algorithms: [...DPOP_ALGS] });
+
+/**
+ * The replay check, durable and shared by every process: a jti recorded for as long as its proof could
+ * pass the iat check, or nothing returned when it already was. Prepared: it runs on every DPoP call.
+ */
+const recordProofJti = preparedQuery('dpop-proof-jti', ['key'], (db, param) => db
+  .insertInto('dpop_proof_jtis')
+  .values({ key: param('key'), expires_at: sql<Date>`now() + make_interval(secs => ${MAX_AGE_S + MAX_SKEW_S + 5})` })
+  .onConflict((oc) => oc.column('key').doNothing())
+  .returning('key'));
 
 /**
  * Checks a DPoP proof for a resource request (RFC 9449 §4.3 and §7.1): one well-formed `dpop+jwt`,
@@ -77,7 +90,7 @@ export async function verifyDpopProof(
   if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk) || PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalidDpopProof('the DPoP proof must carry a public key');
   let payload;
   try {
-    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...DPOP_ALGS] }));
+    ({ payload } = await jwtVerify(proof, EmbeddedJWK, PROOF_VERIFY_OPTIONS));
   } catch {
     throw invalidDpopProof('the DPoP proof signature is invalid');
   }
@@ -96,11 +109,6 @@ export async function verifyDpopProof(
     throw useDpopNonce(nonces.current());
   }
   const key = createHash('sha256').update(`${jkt}:${payload.jti}`).digest('hex');
-  const fresh = await db
-    .insertInto('dpop_proof_jtis')
-    .values({ key, expires_at: sql<Date>`now() + make_interval(secs => ${MAX_AGE_S + MAX_SKEW_S + 5})` })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .returning('key')
-    .executeTakeFirst();
+  const [fresh] = await recordProofJti(db, { key });
   if (!fresh) throw invalidDpopProof('the DPoP proof was already used');
 }

@@ -24,15 +24,32 @@ export const currencyName = (code: string) => CURRENCY_NAMES[code] ?? code;
 export function money(value: string, currency: string): string {
   const digits = MINOR_UNITS[currency] ?? 2;
   const negative = value.startsWith('-');
-  const [int = '0', frac = ''] = (negative ? value.slice(1) : value).split('.');
-  const out = digits === 0 ? int : `${int}.${frac.padEnd(digits, '0').slice(0, digits)}`;
+  const abs = negative ? value.slice(1) : value;
+  // Sliced rather than split: two amounts on each of a page's 500 lines, without the garbage of arrays.
+  const dot = abs.indexOf('.');
+  const int = dot < 0 ? abs : abs.slice(0, dot);
+  let out = int;
+  if (digits > 0) {
+    const end = dot < 0 ? -1 : abs.indexOf('.', dot + 1);
+    const frac = dot < 0 ? '' : abs.slice(dot + 1, end < 0 ? undefined : end);
+    out = `${int}.${frac.padEnd(digits, '0').slice(0, digits)}`;
+  }
   return negative && /[1-9]/.test(out) ? `-${out}` : out;
 }
 
-/** `baseDate` and `baseTime` of a response: when the inquiry ran, in Japan time. */
-export function baseDateTime(now = new Date()): { baseDate: string; baseTime: string } {
+let lastBase: { second: number; value: Readonly<{ baseDate: string; baseTime: string }> } | undefined;
+
+/**
+ * `baseDate` and `baseTime` of a response: when the inquiry ran, in Japan time. The last second's
+ * answer is kept: every call asks, and formatting through Intl cost ~20 µs of each.
+ */
+export function baseDateTime(now = new Date()): Readonly<{ baseDate: string; baseTime: string }> {
+  const second = Math.floor(now.getTime() / 1000);
+  if (lastBase?.second === second) return lastBase.value;
   const p = jstParts(now);
-  return { baseDate: `${p.year}-${p.month}-${p.day}`, baseTime: `${p.hour}:${p.minute}:${p.second}+09:00` };
+  const value = Object.freeze({ baseDate: `${p.year}-${p.month}-${p.day}`, baseTime: `${p.hour}:${p.minute}:${p.second}+09:00` });
+  lastBase = { second, value };
+  return value;
 }
 
 /** A rate from the database without trailing zeros (`149.500` → `149.5`): GMO allows up to 3 decimals. */

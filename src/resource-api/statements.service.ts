@@ -1,4 +1,7 @@
+import { preparedQuery } from '../db/prepared-query.ts';
 import type { Db } from '../db/transaction.ts';
+import type { Database } from '../db/database.ts';
+import type { Kysely } from 'kysely';
 import { invalidParameter } from '../shared/errors.ts';
 import { defineTexts } from '../shared/i18n.ts';
 import type { GrantContext } from '../business-id/grant-check.repository.ts';
@@ -61,6 +64,41 @@ export interface StatementPage {
 }
 
 /**
+ * The statement's account, when the grant reads it now. Prepared (src/db/prepared-query.ts), as every
+ * query of 入出金明細照会: they run on every call.
+ */
+function selectStatementAccount(db: Kysely<Database>, param: (key: 'grantId' | 'userId' | 'accountId') => never) {
+  return accessibleAccounts(db, { grantId: param('grantId'), userId: param('userId') })
+    .select(['a.id', 'a.public_id', 'a.currency'])
+    .where('a.public_id', '=', param('accountId'));
+}
+const ACCOUNT_KEYS = ['grantId', 'userId', 'accountId'] as const;
+const statementAccount = preparedQuery('statement-account', ACCOUNT_KEYS, selectStatementAccount);
+/** The first line's date comes with the account when the range starts there: one round trip less. */
+const statementAccountWithFirstDate = preparedQuery('statement-account-first-date', ACCOUNT_KEYS, (db, param) => selectStatementAccount(db, param)
+  .select((eb) => eb.selectFrom('transactions as first')
+    .select('first.transaction_date').whereRef('first.account_id', '=', 'a.id').orderBy('first.item_key').limit(1)
+    .as('first_date')));
+
+/**
+ * One page of lines: keyset paging on the strictly increasing item_key, never OFFSET, so no gaps or
+ * repeats. One line more than a page tells whether another page follows.
+ */
+function selectLines(db: Kysely<Database>, param: (key: 'accountId' | 'from' | 'to') => never) {
+  return db.selectFrom('transactions')
+    .select(['item_key', 'transaction_date', 'value_date', 'transaction_type', 'amount', 'balance_after', 'remarks'])
+    .where('account_id', '=', param('accountId'))
+    .where('transaction_date', '>=', param('from'))
+    .where('transaction_date', '<=', param('to'))
+    .orderBy('item_key')
+    .limit(PAGE_SIZE + 1);
+}
+const LINE_KEYS = ['accountId', 'from', 'to'] as const;
+const firstPage = preparedQuery('statement-first-page', LINE_KEYS, selectLines);
+const nextPage = preparedQuery('statement-next-page', [...LINE_KEYS, 'nextItemKey'], (db, param) => selectLines(db, param)
+  .where('item_key', '>', param('nextItemKey')));
+
+/**
  * 入出金明細照会: one page of an account's statement, ascending. No dates: today only; only dateFrom:
  * up to today; only dateTo: from the first line (DESIGN §8). The next page is the same query plus the
  * `nextItemKey` of this one.
@@ -74,31 +112,17 @@ export async function accountStatement(db: Db, grant: GrantContext, query: State
   checkDateOrder(dateFrom, dateTo);
 
   const fromFirstLine = dateFrom === undefined && dateTo !== undefined;
-  // The first line's date comes with the account when the range starts there: one round trip less.
-  const account = await accessibleAccounts(db, grant)
-    .select(['a.id', 'a.public_id', 'a.currency'])
-    .$if(fromFirstLine, (q) => q.select((eb) => eb.selectFrom('transactions as first')
-      .select('first.transaction_date').whereRef('first.account_id', '=', 'a.id').orderBy('first.item_key').limit(1)
-      .as('first_date')))
-    .where('a.public_id', '=', accountId)
-    .executeTakeFirst();
+  const ids = { grantId: grant.grantId, userId: grant.userId, accountId };
+  const withFirstDate = fromFirstLine ? (await statementAccountWithFirstDate(db, ids))[0] : undefined;
+  const account = fromFirstLine ? withFirstDate : (await statementAccount(db, ids))[0];
   if (!account) throw accountForbidden();
   const base = baseDateTime(now);
   const to = dateTo ?? base.baseDate;
-  const from = dateFrom ?? (fromFirstLine ? account.first_date ?? to : base.baseDate);
+  const from = dateFrom ?? (fromFirstLine ? withFirstDate?.first_date ?? to : base.baseDate);
   checkDateOrder(from, to);
 
-  // Keyset paging on the strictly increasing item_key: never OFFSET, no gaps or repeats. One line
-  // more than a page tells whether another page follows.
-  const rows = await db.selectFrom('transactions')
-    .select(['item_key', 'transaction_date', 'value_date', 'transaction_type', 'amount', 'balance_after', 'remarks'])
-    .where('account_id', '=', account.id)
-    .where('transaction_date', '>=', from)
-    .where('transaction_date', '<=', to)
-    .$if(nextItemKey !== undefined, (q) => q.where('item_key', '>', nextItemKey!))
-    .orderBy('item_key')
-    .limit(PAGE_SIZE + 1)
-    .execute();
+  const range = { accountId: account.id, from, to };
+  const rows = nextItemKey === undefined ? await firstPage(db, range) : await nextPage(db, { ...range, nextItemKey });
   const hasNext = rows.length > PAGE_SIZE;
   const page = hasNext ? rows.slice(0, PAGE_SIZE) : rows;
   return {
