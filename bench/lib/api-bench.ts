@@ -1,4 +1,4 @@
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
@@ -7,13 +7,10 @@ import { Agent, fetch as undiciFetch, request } from 'undici';
 import { sql } from 'kysely';
 import type { Database } from '../../src/db/database.ts';
 import { generateSelfSigned } from '../../src/tls/server-certificate.ts';
-import { DEMO_USERS } from '../../src/db/seed/demo-data.ts';
-import { DEMO_PINS } from '../../test/helpers/api-session.ts';
-import type { AuthServer } from '../../test/helpers/auth-server.ts';
-import { JourneyDriver } from '../../test/helpers/journey-driver.ts';
 import { insertTestClient, oauthClientFor, pushAuthorization } from '../../test/helpers/oauth-client.ts';
 import { startIpcServer, type IpcServer } from './ipc-server.ts';
-import { generateEs256, jti, signEs256, type Es256Key } from './jws.ts';
+import { loadGeneratorClient, walkConsentJourney } from './load-generator-client.ts';
+import { jti, signEs256, type Es256Key } from './jws.ts';
 import { median, runLoad } from './load.ts';
 import { runPoolLoad } from './pool-load.ts';
 import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
@@ -40,7 +37,6 @@ import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
  * run the first baseline, with unnamed statements, for comparison with the issue's first figures.
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const LOGIN_ID = '1000000002';
 const ACCOUNT_ID = '101011000088'; // 法人営業部 普通 1000088, 代表口座
 
 export interface ApiBenchContext {
@@ -76,22 +72,6 @@ export function requestsWith(accessToken: string, proofs: string[]) {
   return proofs.map((dpop) => ({ headers: { authorization, dpop, accept: 'application/json' } }));
 }
 
-/** One consent journey of the bench user (PIN registration included the first time), up to the callback. */
-export async function walkConsentJourney(auth: AuthServer, url: URL): Promise<URL> {
-  const b = new JourneyDriver(auth);
-  await b.go('GET', url.toString());
-  await b.post('login', { login_id: LOGIN_ID, password: DEMO_USERS.find((u) => u.loginId === LOGIN_ID)!.loginPassword });
-  for (let guard = 0; guard < 4 && b.title === 'API連携認証（照会用暗証番号登録）'; guard++) {
-    const accountId = b.values('account_id')[0]!;
-    const number = new RegExp(`value="${accountId}"[\\s\\S]*?(\\d{7})</label>`).exec(b.html)?.[1];
-    await b.post('pin', { account_id: accountId, pin: DEMO_PINS[number ?? '']! });
-    if (b.html.includes('照会用暗証番号の追加登録')) await b.go('GET', `/interaction/${b.uid}`);
-  }
-  if (b.html.includes('/pin/confirm')) await b.post('pin/confirm', {});
-  const callback = await b.post('consent', { decision: 'allow', continue: 'on' });
-  if (!callback) throw new Error(`bench api: the journey did not reach the client (${b.status} ${b.title})`);
-  return callback;
-}
 
 export async function apiBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<string, string>) {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -122,14 +102,7 @@ export async function apiBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<strin
 
   // The client, the load generator's DPoP key, and one journey for the tokens.
   const tc = await insertTestClient(db, { scopes: ['openid', 'offline_access', 'balances', 'transactions'], showBusinessSelection: false });
-  const dpopKey = generateEs256();
-  const dpopPair = {
-    privateKey: dpopKey.privateKey.toCryptoKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']),
-    publicKey: createPublicKey(dpopKey.privateKey).toCryptoKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']),
-  } as oauth.CryptoKeyPair;
-  const agent = new Agent({ connect: { ca: ctx.cert } });
-  const fetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(input, { ...init, dispatcher: agent })) as typeof undiciFetch;
-  const auth = { issuer, fetch } as unknown as AuthServer;
+  const { dpopKey, dpopPair, agent, auth } = loadGeneratorClient(issuer, ctx.cert);
   const insecure = new Agent({ connect: { rejectUnauthorized: false } });
   let refreshToken = '';
   let accessToken = '';

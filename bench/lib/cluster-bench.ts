@@ -1,15 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oauth from 'oauth4webapi';
-import { Agent, fetch as undiciFetch, request } from 'undici';
-import type { AuthServer } from '../../test/helpers/auth-server.ts';
+import { request } from 'undici';
 import { insertTestClient, oauthClientFor, pushAuthorization } from '../../test/helpers/oauth-client.ts';
-import { requestsWith, resourceProof, walkConsentJourney, type ApiBenchContext } from './api-bench.ts';
-import { generateEs256 } from './jws.ts';
+import { requestsWith, resourceProof, type ApiBenchContext } from './api-bench.ts';
+import { loadGeneratorClient, walkConsentJourney } from './load-generator-client.ts';
 import { median } from './load.ts';
 import { runPoolLoad } from './pool-load.ts';
 import { cpuSeconds, cpuSecondsOf, HAS_TASKSET } from './server-process.ts';
@@ -106,14 +105,7 @@ export async function clusterBenchmark(ctx: ApiBenchContext & { dataDir: string 
 
   // One consent journey for a refresh token bound to this load generator's DPoP key (as bench api).
   const tc = await insertTestClient(db, { scopes: ['openid', 'offline_access', 'balances', 'transactions'], showBusinessSelection: false });
-  const dpopKey = generateEs256();
-  const dpopPair = {
-    privateKey: dpopKey.privateKey.toCryptoKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']),
-    publicKey: createPublicKey(dpopKey.privateKey).toCryptoKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']),
-  } as oauth.CryptoKeyPair;
-  const agent = new Agent({ connect: { ca: ctx.cert } });
-  const fetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(input, { ...init, dispatcher: agent })) as typeof undiciFetch;
-  const auth = { issuer, fetch } as unknown as AuthServer;
+  const { dpopKey, dpopPair, agent, auth } = loadGeneratorClient(issuer, ctx.cert);
   let c!: Awaited<ReturnType<typeof oauthClientFor>>;
   let refreshToken = '';
   {

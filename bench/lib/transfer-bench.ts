@@ -1,18 +1,15 @@
-import { createHash, createPublicKey, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import * as oauth from 'oauth4webapi';
-import { Agent, fetch as undiciFetch, request } from 'undici';
+import { Agent, request } from 'undici';
 import type { Database } from '../../src/db/database.ts';
-import { DEMO_USERS } from '../../src/db/seed/demo-data.ts';
 import { jstDate } from '../../src/shared/jst.ts';
-import { DEMO_PINS } from '../../test/helpers/api-session.ts';
-import type { AuthServer } from '../../test/helpers/auth-server.ts';
-import { JourneyDriver } from '../../test/helpers/journey-driver.ts';
 import { insertTestClient, oauthClientFor, pushAuthorization } from '../../test/helpers/oauth-client.ts';
 import { startIpcServer, type IpcServer } from './ipc-server.ts';
-import { generateEs256, jti, signEs256, type Es256Key } from './jws.ts';
+import { loadGeneratorClient, walkConsentJourney } from './load-generator-client.ts';
+import { jti, signEs256, type Es256Key } from './jws.ts';
 import { median } from './load.ts';
 import { runPoolLoad, type PooledRequest } from './pool-load.ts';
 import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
@@ -83,14 +80,7 @@ export async function transferBenchmark(ctx: TransferBenchContext, renkeiEnv: Re
   const pgBackends = new RegExp(` ${new URL(ctx.dbUrl).pathname.slice(1)} 127.0.0.1`);
 
   const tc = await insertTestClient(db, { scopes: ['openid', 'offline_access', 'transfers'], showBusinessSelection: false });
-  const dpopKey = generateEs256();
-  const dpopPair = {
-    privateKey: dpopKey.privateKey.toCryptoKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']),
-    publicKey: createPublicKey(dpopKey.privateKey).toCryptoKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']),
-  } as oauth.CryptoKeyPair;
-  const agent = new Agent({ connect: { ca: ctx.cert } });
-  const fetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(input, { ...init, dispatcher: agent })) as typeof undiciFetch;
-  const auth = { issuer, fetch } as unknown as AuthServer;
+  const { dpopKey, dpopPair, agent, auth } = loadGeneratorClient(issuer, ctx.cert);
   const insecure = new Agent({ connect: { rejectUnauthorized: false } });
   let refreshToken = '';
   let accessToken = '';
@@ -107,18 +97,7 @@ export async function transferBenchmark(ctx: TransferBenchContext, renkeiEnv: Re
       c = await oauthClientFor(auth, tc);
       c.DPoP = oauth.DPoP(c.client, dpopPair);
       const { url, codeVerifier } = await pushAuthorization(c, tc, 'openid offline_access transfers');
-      const b = new JourneyDriver(auth);
-      await b.go('GET', url.toString());
-      await b.post('login', { login_id: LOGIN_ID, password: DEMO_USERS.find((u) => u.loginId === LOGIN_ID)!.loginPassword });
-      for (let guard = 0; guard < 4 && b.title === 'API連携認証（照会用暗証番号登録）'; guard++) {
-        const accountId = b.values('account_id')[0]!;
-        const number = new RegExp(`value="${accountId}"[\\s\\S]*?(\\d{7})</label>`).exec(b.html)?.[1];
-        await b.post('pin', { account_id: accountId, pin: DEMO_PINS[number ?? '']! });
-        if (b.html.includes('照会用暗証番号の追加登録')) await b.go('GET', `/interaction/${b.uid}`);
-      }
-      if (b.html.includes('/pin/confirm')) await b.post('pin/confirm', {});
-      const callback = await b.post('consent', { decision: 'allow', continue: 'on' });
-      if (!callback) throw new Error(`bench transfer: the journey did not reach the client (${b.status} ${b.title})`);
+      const callback = await walkConsentJourney(auth, url, LOGIN_ID);
       const params = oauth.validateAuthResponse(c.as, c.client, callback, oauth.expectNoState);
       const tokens = await oauth.processAuthorizationCodeResponse(c.as, c.client,
         await oauth.authorizationCodeGrantRequest(c.as, c.client, c.clientAuth, params, tc.redirectUri, codeVerifier, { DPoP: c.DPoP, ...c.customFetch }));
