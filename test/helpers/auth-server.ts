@@ -1,8 +1,6 @@
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Provider } from 'oidc-provider';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -15,18 +13,10 @@ import { createLogger } from '../../src/shared/logger.ts';
 import { generateSelfSigned } from '../../src/tls/server-certificate.ts';
 import { memoryLogSink, testConfig, TEST_SECRETS } from './build-app.ts';
 import { createTestDatabase } from './database.ts';
+import { freePort } from './processes.ts';
 
 interface TestLike {
   teardown(fn: () => unknown): void;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as net.AddressInfo;
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 export interface AuthServer {

@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { once } from 'node:events';
 import { webcrypto } from 'node:crypto';
-import net from 'node:net';
 import * as x509 from '@peculiar/x509';
 import * as client from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -17,18 +15,10 @@ import { memoryLogSink, testConfig, TEST_SECRETS } from './build-app.ts';
 import { createTestDatabase } from './database.ts';
 import { JourneyDriver } from './journey-driver.ts';
 import { advanceToConsent, login } from './fapi.ts';
+import { freePort } from './processes.ts';
 
 interface TestLike {
   teardown(fn: () => unknown): void;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as net.AddressInfo;
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 export interface PartnerServer extends AuthServer {

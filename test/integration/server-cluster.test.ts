@@ -1,48 +1,22 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { Agent, request } from 'undici';
 import { createTestDatabase, testDatabaseUrl } from '../helpers/database.ts';
+import { freePort, spawnServer } from '../helpers/processes.ts';
 
 // WORKERS=2 (src/cluster.ts): one primary, two renkei workers behind the same listeners, one database.
 
-const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 /** How long a start may take on a loaded 2-core machine. */
 const START_LIMIT_MS = 90_000;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as net.AddressInfo;
-  s.close();
-  await once(s, 'close');
-  return port;
-}
-
-function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: process.env.NODE_OPTIONS ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
 
 /** The JSON log lines with this message. */
 function lines(out: string, msg: string): Record<string, unknown>[] {
   return out.split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-async function until(what: string, ok: () => boolean, server: ReturnType<typeof startServer>): Promise<void> {
+async function until(what: string, ok: () => boolean, server: ReturnType<typeof spawnServer>): Promise<void> {
   const deadline = Date.now() + START_LIMIT_MS;
   while (!ok()) {
     if (server.child.exitCode !== null) throw new Error(`exited with ${server.child.exitCode} before ${what}:\n${server.err()}\n${server.out().slice(-3000)}`);
@@ -61,12 +35,12 @@ function alive(pid: number): boolean {
 }
 
 t.test('WORKERS > 1 is refused without PostgreSQL, and beside the demo', async (t) => {
-  const embedded = startServer({ WORKERS: '2' });
+  const embedded = spawnServer({ WORKERS: '2' });
   const [code] = await embedded.exited;
   t.equal(code, 2, 'a configuration error');
   t.match(embedded.err(), /WORKERS: more than 1 needs DATABASE_URL \(PostgreSQL\)/);
 
-  const demo = startServer({ WORKERS: '2', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', SEED_DEMO_DATA: 'true' });
+  const demo = spawnServer({ WORKERS: '2', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', SEED_DEMO_DATA: 'true' });
   const [demoCode] = await demo.exited;
   t.equal(demoCode, 2);
   t.match(demo.err(), /WORKERS: more than 1 cannot serve the demo/);
@@ -79,7 +53,7 @@ t.test('two workers on one PostgreSQL database: first start once, both serve, a 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'renkei-cluster-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const [port, mtlsPort] = [await freePort(), await freePort()];
-  const server = startServer({
+  const server = spawnServer({
     WORKERS: '2', DATABASE_URL: database.url!, DATABASE_POOL_SIZE: '4', DATA_DIR: dataDir,
     PORT: String(port), MTLS_PORT: String(mtlsPort), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '5000',
   });

@@ -1,44 +1,17 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { Agent, request } from 'undici';
+import { freePort, spawnServer } from '../helpers/processes.ts';
 
 // The entry point as `npm start` runs it: a real process, real HTTPS listeners, a fresh data dir.
-
-const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as net.AddressInfo;
-  s.close();
-  return port;
-}
-
-function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, [SERVER], {
-    // Only what the test sets: the embedded default, whatever the runner's DATABASE_URL.
-    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: process.env.NODE_OPTIONS ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
 
 t.test('npm start: migrates, seeds, serves /readyz over HTTPS, prints the credentials, stops cleanly', async (t) => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'renkei-start-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const [port, mtlsPort] = [await freePort(), await freePort()];
-  const server = startServer({ DATA_DIR: dataDir, PORT: String(port), MTLS_PORT: String(mtlsPort), LOG_LEVEL: 'warn' });
+  const server = spawnServer({ DATA_DIR: dataDir, PORT: String(port), MTLS_PORT: String(mtlsPort), LOG_LEVEL: 'warn' });
   t.teardown(() => server.child.kill('SIGKILL'));
 
   while (!server.out().includes('Stop with Ctrl+C')) {
@@ -68,7 +41,7 @@ t.test('npm start: migrates, seeds, serves /readyz over HTTPS, prints the creden
 });
 
 t.test('a bad environment stops the start with every problem listed', async (t) => {
-  const server = startServer({ PORT: 'x', LOG_LEVEL: 'chatty', KEY_ENCRYPTION_KEY: 'tiny' });
+  const server = spawnServer({ PORT: 'x', LOG_LEVEL: 'chatty', KEY_ENCRYPTION_KEY: 'tiny' });
   const [code] = await server.exited;
   t.equal(code, 2);
   t.match(server.err(), /PORT/);

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import type { AuthServer } from '../../helpers/auth-server.ts';
 import { TEST_SECRETS } from '../../helpers/build-app.ts';
 import type { DatabaseHandle } from '../../../src/db/create-db.ts';
+import { freePort } from '../../helpers/processes.ts';
 
 interface TestLike {
   teardown(fn: () => unknown): void;
@@ -23,15 +23,6 @@ export interface ServerProcess {
   /** The shape the journey helpers (fapi.ts, journey-driver.ts) take, pointed at this process. */
   server: AuthServer;
   output: () => string;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as net.AddressInfo;
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 const REPO = path.resolve(import.meta.dirname, '../../..');

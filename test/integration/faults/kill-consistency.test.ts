@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
@@ -14,6 +13,7 @@ import type { AuthServer } from '../../helpers/auth-server.ts';
 import { createTestDatabase, testDatabaseUrl } from '../../helpers/database.ts';
 import { advanceToConsent, grantsOf, login, preRegisterPins, startJourney, TITLES, USERS } from '../../helpers/fapi.ts';
 import { insertTestClient } from '../../helpers/oauth-client.ts';
+import { freePort } from '../../helpers/processes.ts';
 
 /**
  * kill -9 in the middle of 許可: `node src/server.ts` (as `npm start` runs it) against a fresh database,
@@ -32,15 +32,6 @@ if (!testDatabaseUrl) {
 
 const NODE = process.execPath;
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as net.AddressInfo;
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 interface Child { proc: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; output: () => string }
 
