@@ -12,7 +12,7 @@ import { startIpcServer, type IpcServer } from './ipc-server.ts';
 import { loadGeneratorClient, walkConsentJourney } from './load-generator-client.ts';
 import { jti, signEs256, type Es256Key } from './jws.ts';
 import { median, runLoad } from './load.ts';
-import { runPoolLoad } from './pool-load.ts';
+import { runPoolLoad, type ServerSample } from './pool-load.ts';
 import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
 
 /**
@@ -47,18 +47,7 @@ export interface ApiBenchContext {
   seededDb(): Promise<Kysely<Database>>;
 }
 
-interface Sample {
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  duration: number;
-  exhausted: boolean;
-  serverCpuUsPerReq: number;
-  pgCpuUsPerReq: number;
-}
+type Sample = ServerSample;
 
 
 /** DPoP proof (RFC 9449 §4.2) for a resource request: with `ath`, the access token's hash (§4.3). */

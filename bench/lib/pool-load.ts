@@ -17,6 +17,12 @@ export interface PoolLoadResult extends LoadResult {
   statusCodes: Record<string, number>;
 }
 
+/** One measured sample of a bench server: the load's figures and the CPU the server and PostgreSQL spent per request. */
+export interface ServerSample extends Omit<PoolLoadResult, 'used' | 'statusCodes'> {
+  serverCpuUsPerReq: number;
+  pgCpuUsPerReq: number;
+}
+
 /**
  * Sends every entry of a pre-built pool at most once (single-use codes, unique jtis), for at most
  * `seconds`. When fewer than `reserve` entries are left the load is stopped (autocannon notices within

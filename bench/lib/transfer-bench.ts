@@ -1,17 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Kysely } from 'kysely';
 import * as oauth from 'oauth4webapi';
 import { Agent, request } from 'undici';
-import type { Database } from '../../src/db/database.ts';
 import { jstDate } from '../../src/shared/jst.ts';
 import { insertTestClient, oauthClientFor, pushAuthorization } from '../../test/helpers/oauth-client.ts';
 import { startIpcServer, type IpcServer } from './ipc-server.ts';
 import { loadGeneratorClient, walkConsentJourney } from './load-generator-client.ts';
 import { jti, signEs256, type Es256Key } from './jws.ts';
 import { median } from './load.ts';
-import { runPoolLoad, type PooledRequest } from './pool-load.ts';
+import { runPoolLoad, type PooledRequest, type ServerSample } from './pool-load.ts';
+import type { ApiBenchContext } from './api-bench.ts';
 import { cpuSeconds, cpuSecondsOf } from './server-process.ts';
 
 /**
@@ -32,26 +31,7 @@ const LOGIN_ID = '1000000003';
 const ACCOUNT_ID = '101011000088';
 const PATH = '/api/v1/transfer/request';
 
-export interface TransferBenchContext {
-  dbUrl: string;
-  certFile: string;
-  keyFile: string;
-  cert: string;
-  seededDb(): Promise<Kysely<Database>>;
-}
-
-interface Sample {
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  duration: number;
-  exhausted: boolean;
-  serverCpuUsPerReq: number;
-  pgCpuUsPerReq: number;
-}
+type Sample = ServerSample;
 
 const body = JSON.stringify({
   accountId: ACCOUNT_ID, transferDesignatedDate: jstDate(),
@@ -62,7 +42,7 @@ function proof(key: Es256Key, htu: string, ath: string, iat: number): string {
   return signEs256({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.publicJwk }, { htm: 'POST', htu, jti: jti(), iat, ath }, key.privateKey);
 }
 
-export async function transferBenchmark(ctx: TransferBenchContext, renkeiEnv: Record<string, string>) {
+export async function transferBenchmark(ctx: ApiBenchContext, renkeiEnv: Record<string, string>) {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import { createLocalJWKSet, type JWK } from 'jose';
+import { Refused, verifyAccessToken, verifyDpopCall } from './bare-dpop.ts';
 import pg from 'pg';
 import { serveIpc } from '../lib/ipc-server.ts';
 
@@ -18,8 +19,6 @@ import { serveIpc } from '../lib/ipc-server.ts';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
 const origin = process.env.PUBLIC_URL!;
 const keys = createLocalJWKSet({ keys: (await pool.query<{ public_jwk: JWK }>('select public_jwk from signing_keys')).rows.map((r) => r.public_jwk) });
-const DPOP_ALGS = ['ES256', 'PS256', 'EdDSA'];
-const PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 const SQL_JTI = 'insert into "dpop_proof_jtis" ("key", "expires_at") values ($1, now() + make_interval(secs => $2)) on conflict ("key") do nothing returning "key"';
 const SQL_GRANT = 'select "g"."id", "g"."user_id", "g"."client_id", "c"."kind", g.revoked_at is null and g.expires_at > now() as "active", u.status = \'active\' and u.deleted_at is null as "user_active" from "grants" as "g" inner join "users" as "u" on "u"."id" = "g"."user_id" inner join "customers" as "c" on "c"."id" = "u"."customer_id" where "g"."oidc_grant_id" = $1';
@@ -43,59 +42,18 @@ const query = (name: string, text: string, values: unknown[]) => pool.query(NAME
 // Dates come back as strings, as renkei's pool is configured (DATE → text).
 pg.types.setTypeParser(1082, (v) => v);
 
-class Refused extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
 async function authenticate(request: FastifyRequest): Promise<{ grantId: string; userId: string; scope: Set<string> }> {
   // Over mutual TLS (MTLS_PORT): a certificate-bound token as Bearer, checked against the TLS client certificate.
   if (request.headers.authorization?.startsWith('Bearer ')) return authenticateCertificateBound(request);
-  const m = /^DPoP ([A-Za-z0-9\-._~+/]+=*)$/.exec(request.headers.authorization ?? '');
-  if (!m) throw new Refused(401, 'no token');
-  const token = m[1]!;
-  const { payload: at } = await jwtVerify(token, keys, {
-    issuer: origin, audience: `${origin}/api/v1`, typ: 'at+jwt', algorithms: ['ES256', 'PS256'], clockTolerance: 5,
-    requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'scope'],
-  });
-  const jkt = (at.cnf as { jkt?: string } | undefined)?.jkt;
-  if (!jkt || typeof at.grant_id !== 'string' || typeof at.client_id !== 'string' || typeof at.scope !== 'string') throw new Refused(401, 'claims');
-  const proof = request.headers.dpop;
-  if (typeof proof !== 'string' || proof.includes(',')) throw new Refused(401, 'proof');
-  const header = decodeProtectedHeader(proof);
-  const jwk = header.jwk as JWK | undefined;
-  if (header.typ !== 'dpop+jwt' || !header.alg || !DPOP_ALGS.includes(header.alg) || !jwk || PRIVATE.some((k) => k in jwk)) throw new Refused(401, 'proof header');
-  const { payload: p } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS });
-  const now = Math.floor(Date.now() / 1000);
-  const htu = new URL(`${origin}${request.url.split('?')[0]}`);
-  const given = typeof p.htu === 'string' && URL.canParse(p.htu) ? new URL(p.htu) : undefined;
-  if (typeof p.jti !== 'string' || p.htm !== request.method || !given || `${given.protocol}//${given.host}${given.pathname}` !== `${htu.protocol}//${htu.host}${htu.pathname}`
-    || typeof p.iat !== 'number' || p.iat < now - 60 || p.iat > now + 5 || p.ath !== createHash('sha256').update(token).digest('base64url')) {
-    throw new Refused(401, 'proof claims');
-  }
-  if (await calculateJwkThumbprint(jwk) !== jkt) throw new Refused(401, 'jkt');
-  const fresh = await query('jti', SQL_JTI, [createHash('sha256').update(`${jkt}:${p.jti}`).digest('hex'), 70]);
-  if (fresh.rowCount !== 1) throw new Refused(401, 'replay');
-  return grantOf(at as typeof at & { grant_id: string; client_id: string; scope: string });
-}
-
-async function verifyAccessToken(token: string) {
-  const { payload: at } = await jwtVerify(token, keys, {
-    issuer: origin, audience: `${origin}/api/v1`, typ: 'at+jwt', algorithms: ['ES256', 'PS256'], clockTolerance: 5,
-    requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'scope'],
-  });
-  if (typeof at.grant_id !== 'string' || typeof at.client_id !== 'string' || typeof at.scope !== 'string') throw new Refused(401, 'claims');
-  return at as typeof at & { grant_id: string; client_id: string; scope: string };
+  const at = await verifyDpopCall(request, { keys, origin, claimJti: async (key) => (await query('jti', SQL_JTI, [key, 70])).rowCount === 1 });
+  return grantOf(at);
 }
 
 /** RFC 8705 §3: the token's cnf.x5t#S256 is the SHA-256 of the certificate this connection presented. */
 async function authenticateCertificateBound(request: FastifyRequest) {
   const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(request.headers.authorization ?? '');
   if (!m) throw new Refused(401, 'no token');
-  const at = await verifyAccessToken(m[1]!);
+  const at = await verifyAccessToken(m[1]!, keys, origin);
   const x5t = (at.cnf as { 'x5t#S256'?: string } | undefined)?.['x5t#S256'];
   const peer = typeof (request.raw.socket as TLSSocket).getPeerCertificate === 'function' ? (request.raw.socket as TLSSocket).getPeerCertificate() : undefined;
   if (!x5t || !peer?.raw || createHash('sha256').update(peer.raw).digest('base64url') !== x5t) throw new Refused(401, 'certificate');

@@ -1,7 +1,8 @@
 import { createHash, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import { createLocalJWKSet, type JWK } from 'jose';
+import { Refused, verifyDpopCall } from './bare-dpop.ts';
 import pg from 'pg';
 import { serveIpc } from '../lib/ipc-server.ts';
 
@@ -18,14 +19,12 @@ import { serveIpc } from '../lib/ipc-server.ts';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
 const origin = process.env.PUBLIC_URL!;
 const keys = createLocalJWKSet({ keys: (await pool.query<{ public_jwk: JWK }>('select public_jwk from signing_keys')).rows.map((r) => r.public_jwk) });
-const DPOP_ALGS = ['ES256', 'PS256', 'EdDSA'];
-const PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 const SQL_JTI = 'insert into "dpop_proof_jtis" ("key", "expires_at") values ($1, now() + make_interval(secs => $2)) on conflict ("key") do nothing returning "key"';
 const SQL_GRANT = 'select "g"."id", "g"."user_id", "g"."client_id", g.revoked_at is null and g.expires_at > now() as "active", u.status = \'active\' and u.deleted_at is null as "user_active" from "grants" as "g" inner join "users" as "u" on "u"."id" = "g"."user_id" where "g"."oidc_grant_id" = $1';
 const SQL_REQUESTER = 'select "u"."customer_id", coalesce((select array_agg(ga.account_id::text) from grant_accounts ga where ga.grant_id = $1), \'{}\'::text[]) as "account_ids" from "users" as "u" where "u"."id" = $2';
-const SQL_USER = 'select "u"."id", "u"."role", "u"."status", "u"."group_id", "u"."customer_id", "c"."kind" from "users" as "u" inner join "customers" as "c" on "c"."id" = "u"."customer_id" where "u"."id" = $1 and "u"."deleted_at" is null';
-const SQL_ACCOUNT = 'select "a"."id", "a"."public_id", "a"."account_type_code", "a"."account_name_kana", "a"."transfer_limit_amount", "r"."inquiry", "r"."transfer" from "accounts" as "a" inner join "pin_registrations" as "p" on "p"."account_id" = "a"."id" and "p"."user_id" = $1 left join "group_account_rights" as "r" on "r"."account_id" = "a"."id" and "r"."group_id" = $2 where "a"."public_id" = $3 and "a"."customer_id" = $4 and "a"."id" = any($5::uuid[])';
+// The user and the debit account in one statement, as renkei's debitAccountFor reads them.
+const SQL_USER_ACCOUNT = 'select "u"."role", "c"."kind", "a"."id", "a"."public_id", "a"."account_name_kana", "a"."transfer" from "users" as "u" inner join "customers" as "c" on "c"."id" = "u"."customer_id" left join lateral (select "a"."id", "a"."public_id", "a"."account_type_code", "a"."account_name_kana", "a"."transfer_limit_amount", "r"."inquiry", "r"."transfer" from "accounts" as "a" inner join "pin_registrations" as "p" on "p"."account_id" = "a"."id" and "p"."user_id" = "u"."id" left join "group_account_rights" as "r" on "r"."account_id" = "a"."id" and "r"."group_id" = "u"."group_id" where "a"."public_id" = $2 and "a"."customer_id" = $3 and "a"."id" = any($4::uuid[])) as "a" on true where "u"."id" = $1 and "u"."deleted_at" is null';
 const SQL_BENEFICIARY = 'select "id" from "accounts" where "branch_code" = $1 and "account_type_code" = $2 and "account_number" = $3';
 const SQL_REPLAY = 'select "apply_no", "request_hash" from "transfer_applications" where "client_id" = $1 and "idempotency_key" = $2';
 const SQL_INSERT_APPLICATION = 'insert into "transfer_applications" ("apply_no", "customer_id", "account_id", "requested_by_user_id", "client_id", "grant_id", "item_count", "total_amount", "total_fee", "remitter_name", "designated_date", "holiday_code", "apply_comment", "status", "apply_end_at", "idempotency_key", "request_hash", "created_at", "updated_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) on conflict ("client_id", "idempotency_key") do nothing returning "id", "apply_no"';
@@ -36,40 +35,8 @@ const SQL_OUTBOX = 'insert into "mail_outbox" ("to_address", "subject", "text_bo
 
 pg.types.setTypeParser(1082, (v) => v);
 
-class Refused extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
 async function authenticate(request: FastifyRequest): Promise<{ grantId: string; userId: string; clientId: string; scope: Set<string> }> {
-  const m = /^DPoP ([A-Za-z0-9\-._~+/]+=*)$/.exec(request.headers.authorization ?? '');
-  if (!m) throw new Refused(401, 'no token');
-  const token = m[1]!;
-  const { payload: at } = await jwtVerify(token, keys, {
-    issuer: origin, audience: `${origin}/api/v1`, typ: 'at+jwt', algorithms: ['ES256', 'PS256'], clockTolerance: 5,
-    requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'scope'],
-  });
-  const jkt = (at.cnf as { jkt?: string } | undefined)?.jkt;
-  if (!jkt || typeof at.grant_id !== 'string' || typeof at.client_id !== 'string' || typeof at.scope !== 'string') throw new Refused(401, 'claims');
-  const proof = request.headers.dpop;
-  if (typeof proof !== 'string' || proof.includes(',')) throw new Refused(401, 'proof');
-  const header = decodeProtectedHeader(proof);
-  const jwk = header.jwk as JWK | undefined;
-  if (header.typ !== 'dpop+jwt' || !header.alg || !DPOP_ALGS.includes(header.alg) || !jwk || PRIVATE.some((k) => k in jwk)) throw new Refused(401, 'proof header');
-  const { payload: p } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS });
-  const now = Math.floor(Date.now() / 1000);
-  const htu = new URL(`${origin}${request.url.split('?')[0]}`);
-  const given = typeof p.htu === 'string' && URL.canParse(p.htu) ? new URL(p.htu) : undefined;
-  if (typeof p.jti !== 'string' || p.htm !== request.method || !given || `${given.protocol}//${given.host}${given.pathname}` !== `${htu.protocol}//${htu.host}${htu.pathname}`
-    || typeof p.iat !== 'number' || p.iat < now - 60 || p.iat > now + 5 || p.ath !== createHash('sha256').update(token).digest('base64url')) {
-    throw new Refused(401, 'proof claims');
-  }
-  if (await calculateJwkThumbprint(jwk) !== jkt) throw new Refused(401, 'jkt');
-  const fresh = await pool.query(SQL_JTI, [createHash('sha256').update(`${jkt}:${p.jti}`).digest('hex'), 70]);
-  if (fresh.rowCount !== 1) throw new Refused(401, 'replay');
+  const at = await verifyDpopCall(request, { keys, origin, claimJti: async (key) => (await pool.query(SQL_JTI, [key, 70])).rowCount === 1 });
   const g = (await pool.query(SQL_GRANT, [at.grant_id])).rows[0] as { id: string; user_id: string; client_id: string; active: boolean; user_active: boolean } | undefined;
   if (!g || g.client_id !== at.client_id || !g.active || !g.user_active) throw new Refused(401, 'grant');
   return { grantId: g.id, userId: g.user_id, clientId: g.client_id, scope: new Set(at.scope.split(' ')) };
@@ -99,10 +66,10 @@ app.post<{ Body: Body }>('/api/v1/transfer/request', async (request, reply) => {
   const body = request.body;
   const key = request.headers['idempotency-key'] as string | undefined;
   const requester = (await pool.query(SQL_REQUESTER, [auth.grantId, auth.userId])).rows[0] as { customer_id: string; account_ids: string[] };
-  const user = (await pool.query(SQL_USER, [auth.userId])).rows[0] as { id: string; role: string; group_id: string | null; kind: string };
-  const account = (await pool.query(SQL_ACCOUNT, [user.id, user.group_id ?? '00000000-0000-0000-0000-000000000000', body.accountId, requester.customer_id, requester.account_ids])).rows[0] as
-    { id: string; public_id: string; account_name_kana: string; transfer: boolean | null } | undefined;
-  if (!account || !(user.role === 'master' || user.kind === 'individual' || account.transfer)) throw new Refused(403, 'account');
+  const row = (await pool.query(SQL_USER_ACCOUNT, [auth.userId, body.accountId, requester.customer_id, requester.account_ids])).rows[0] as
+    { role: string; kind: string; id: string | null; public_id: string; account_name_kana: string; transfer: boolean | null };
+  const account = row.id === null ? undefined : row;
+  if (!account || !(row.role === 'master' || row.kind === 'individual' || account.transfer)) throw new Refused(403, 'account');
   const item = body.transfers[0]!;
   const beneficiary = (await pool.query(SQL_BENEFICIARY, [item.beneficiaryBranchCode, '01', item.accountNumber])).rows[0] as { id: string } | undefined;
   const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex');

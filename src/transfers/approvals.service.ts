@@ -27,37 +27,17 @@ import { loadApplication, loadApplications, mailFacts, type ApplicationItem, typ
 /** Rows one page of the list shows, newest first. */
 const APPLICATIONS_PAGE_SIZE = 50;
 
-export interface ApplicationRow {
-  id: string;
-  applyNo: string;
+/** An application as 申請・承認一覧 shows it: the stored record's fields, and what this user may do with it. */
+export interface ApplicationRow extends Pick<ApplicationRecord,
+  'id' | 'applyNo' | 'requesterName' | 'requesterLoginId' | 'accountPublicId' | 'accountLabel' | 'totalAmount' | 'totalFee'
+  | 'itemCount' | 'partnerServiceName' | 'partnerLegalName' | 'designatedDate' | 'remitterName' | 'applyComment' | 'applyEndAt'
+  | 'createdAt' | 'decidedByName' | 'decidedAt' | 'decisionComment' | 'executedAt' | 'failureReason' | 'version'> {
   /** As the user sees it: a pending application past its end is shown expired before the sweep runs. */
   status: TransferApplicationStatus;
   /** GMO's transferStatus code of that status. */
   transferStatus: string;
-  requesterName: string;
-  requesterLoginId: string;
   own: boolean;
-  accountPublicId: string;
-  accountLabel: string;
-  totalAmount: string;
-  totalFee: string;
-  itemCount: number;
   items: Array<ApplicationItem & { inBank: boolean }>;
-  /** The client's client_name (連携先サービス名) and the partner's legal name (提供会社名). */
-  partnerServiceName: string;
-  partnerLegalName: string;
-  designatedDate: string;
-  /** 振込依頼人名 (half-width kana) as the beneficiary will see it. */
-  remitterName: string;
-  applyComment: string | null;
-  applyEndAt: Date;
-  createdAt: Date;
-  decidedByName: string | null;
-  decidedAt: Date | null;
-  decisionComment: string | null;
-  executedAt: Date | null;
-  failureReason: string | null;
-  version: number;
   canApprove: boolean;
   /** Why 承認 is refused, when the application is pending and the user may see but not approve it. */
   approveRefusal?: ApprovalRefusal;

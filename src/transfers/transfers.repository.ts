@@ -34,11 +34,13 @@ export interface ApplicationRecord {
   requesterLoginId: string;
   requesterEmail: string;
   clientId: string | null;
+  /** The client's client_name (連携先サービス名) and the partner's legal name (提供会社名). */
   partnerServiceName: string;
   partnerLegalName: string;
   itemCount: number;
   totalAmount: string;
   totalFee: string;
+  /** 振込依頼人名 (half-width kana) as the beneficiary will see it. */
   remitterName: string;
   designatedDate: string;
   applyComment: string | null;

@@ -91,29 +91,33 @@ const notTransferable = () => new AppError(403, 'forbidden', {
  * Only 円普通 accounts (01) transfer.
  */
 async function debitAccountFor(db: Db, ctx: TransferContext, publicId: string, need: 'transfer' | 'inquiry'): Promise<DebitAccount> {
+  // The user and the account in one statement: every transfer call asks this.
   const user = await db
     .selectFrom('users as u')
     .innerJoin('customers as c', 'c.id', 'u.customer_id')
-    .select(['u.id', 'u.role', 'u.status', 'u.group_id', 'u.customer_id', 'c.kind'])
+    .leftJoinLateral((eb) => eb
+      .selectFrom('accounts as a')
+      .innerJoin('pin_registrations as p', (j) => j.onRef('p.account_id', '=', 'a.id').onRef('p.user_id', '=', 'u.id'))
+      // The master (no group) matches no rights row.
+      .leftJoin('group_account_rights as r', (j) => j.onRef('r.account_id', '=', 'a.id').onRef('r.group_id', '=', 'u.group_id'))
+      .select(['a.id', 'a.public_id', 'a.account_type_code', 'a.account_name_kana', 'a.transfer_limit_amount', 'r.inquiry', 'r.transfer'])
+      .where('a.public_id', '=', publicId)
+      .where('a.customer_id', '=', ctx.customerId)
+      .where(sql<boolean>`a.id = any(${ctx.grantAccountIds}::uuid[])`)
+      .as('a'), (j) => j.onTrue())
+    .select(['u.role', 'u.status', 'u.customer_id', 'c.kind'])
+    .select(['a.id', 'a.public_id', 'a.account_type_code', 'a.account_name_kana', 'a.transfer_limit_amount', 'a.inquiry', 'a.transfer'])
     .where('u.id', '=', ctx.userId)
     .where('u.deleted_at', 'is', null)
     .executeTakeFirst();
   if (!user || user.status !== 'active' || user.customer_id !== ctx.customerId) throw new AppError(401, 'invalid_token');
   if (ctx.grantAccountIds.length === 0) throw new AppError(403, 'account_forbidden');
-  const row = await db
-    .selectFrom('accounts as a')
-    .innerJoin('pin_registrations as p', (j) => j.onRef('p.account_id', '=', 'a.id').on('p.user_id', '=', user.id))
-    // The master (no group) matches no rights row: the nil uuid is never a group's id.
-    .leftJoin('group_account_rights as r', (j) => j.onRef('r.account_id', '=', 'a.id').on('r.group_id', '=', user.group_id ?? '00000000-0000-0000-0000-000000000000'))
-    .select(['a.id', 'a.public_id', 'a.account_type_code', 'a.account_name_kana', 'a.transfer_limit_amount', 'r.inquiry', 'r.transfer'])
-    .where('a.public_id', '=', publicId)
-    .where('a.customer_id', '=', ctx.customerId)
-    .where('a.id', 'in', ctx.grantAccountIds)
-    .executeTakeFirst();
+  const { id, public_id: accountPublicId, account_name_kana: accountNameKana, transfer_limit_amount: transferLimit } = user;
   const everything = user.role === 'master' || user.kind === 'individual';
-  if (!row || row.account_type_code !== '01' || !(everything || row.inquiry === true)) throw new AppError(403, 'account_forbidden');
-  if (need === 'transfer' && !(everything || row.transfer === true)) throw notTransferable();
-  return { id: row.id, publicId: row.public_id, accountNameKana: row.account_name_kana, transferLimit: wholeYen(row.transfer_limit_amount) };
+  // No account row (id null): unknown, not covered, or not registered with its PIN.
+  if (id === null || accountPublicId === null || user.account_type_code !== '01' || !(everything || user.inquiry === true)) throw new AppError(403, 'account_forbidden');
+  if (need === 'transfer' && !(everything || user.transfer === true)) throw notTransferable();
+  return { id, publicId: accountPublicId, accountNameKana: accountNameKana!, transferLimit: wholeYen(transferLimit!) };
 }
 
 /** Checks a request fully (shape, permission, rules), auditing and throwing any refusal; writes nothing else. */
